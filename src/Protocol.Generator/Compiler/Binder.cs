@@ -136,12 +136,15 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
                 {
                     var sym = (StructSymbol)_types[s.Name];
                     var seen = new HashSet<string>();
+                    var csNames = new Dictionary<string, string>();
                     foreach (var f in s.Fields)
                     {
                         if (f.Kind == DeclKind.Void) { Report(DiagnosticIds.Syntax, "a struct member cannot be void", f.At); continue; }
                         if (!seen.Add(f.Name!)) { Report(DiagnosticIds.Duplicate, "member '" + f.Name + "' is declared twice", f.At); continue; }
+                        string csName = MemberName(f.Name!, sym.CsName);
+                        if (!ClaimMember(csNames, csName, f.Name!, f.At)) continue;
                         var shape = TryShape(f);
-                        if (shape != null) sym.Fields.Add(new FieldSymbol(f.Name!, MemberName(f.Name!, sym.CsName), shape));
+                        if (shape != null) sym.Fields.Add(new FieldSymbol(f.Name!, csName, shape));
                     }
                     break;
                 }
@@ -212,6 +215,7 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
 
             var seenValues = new HashSet<long>();
             var seenNames = new HashSet<string> { disc.Name };
+            var csNames = new Dictionary<string, string> { [sym.Discriminant.CsName] = disc.Name };
             foreach (var c in u.Cases)
             {
                 var values = new List<long>();
@@ -228,19 +232,47 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
                     }
                     if (discEnum != null && !discEnum.Members.Exists(m => m.Value == value))
                         Report(DiagnosticIds.BadDiscriminant, "case " + v + " is not a value of enum '" + discEnum.Name + "'", v.At);
+                    else if (discShape is PrimitiveShape dp && !FitsDiscriminant(dp.Kind, value))
+                        Report(DiagnosticIds.BadDiscriminant, "case " + v + (v.Name != null ? " (" + value + ")" : "") + " is out of range for a discriminant of type " + (dp.Kind == BaseKind.UInt ? "unsigned int" : dp.Kind.ToString().ToLowerInvariant()), v.At);
                     if (!seenValues.Add(value)) Report(DiagnosticIds.DuplicateCase, "case " + v + " appears twice", v.At);
                     values.Add(value);
                 }
-                sym.Arms.Add(new UnionArmSymbol(values, ArmField(c.Arm, sym, seenNames)));
+                sym.Arms.Add(new UnionArmSymbol(values, ArmField(c.Arm, sym, seenNames, csNames)));
             }
-            if (u.DefaultArm != null) sym.Default = new UnionArmSymbol(new List<long>(), ArmField(u.DefaultArm, sym, seenNames));
+            if (u.DefaultArm != null) sym.Default = new UnionArmSymbol(new List<long>(), ArmField(u.DefaultArm, sym, seenNames, csNames));
         }
 
-        private FieldSymbol? ArmField(Declaration arm, UnionSymbol sym, HashSet<string> seenNames)
+        private static bool FitsDiscriminant(BaseKind kind, long value)
+        {
+            switch (kind)
+            {
+                case BaseKind.Int: return value >= int.MinValue && value <= int.MaxValue;
+                case BaseKind.UInt: return value >= 0 && value <= uint.MaxValue;
+                case BaseKind.Bool: return value == 0 || value == 1;
+                default: return true;
+            }
+        }
+
+        private FieldSymbol? ArmField(Declaration arm, UnionSymbol sym, HashSet<string> seenNames, Dictionary<string, string> csNames)
         {
             if (arm.Kind == DeclKind.Void) return null;
             if (!seenNames.Add(arm.Name!)) throw Fail(DiagnosticIds.Duplicate, "arm '" + arm.Name + "' is declared twice", arm.At);
-            return new FieldSymbol(arm.Name!, MemberName(arm.Name!, sym.CsName), ShapeOf(arm));
+            string csName = MemberName(arm.Name!, sym.CsName);
+            if (!ClaimMember(csNames, csName, arm.Name!, arm.At)) throw new XdrCompileAbort();
+            return new FieldSymbol(arm.Name!, csName, ShapeOf(arm));
+        }
+
+        /// <summary>Two members of one struct or union must not become one C# field
+        /// (<c>a_b</c> and <c>aB</c> are both <c>AB</c>).</summary>
+        private bool ClaimMember(Dictionary<string, string> csNames, string csName, string xdrName, SourceLocation at)
+        {
+            if (csNames.TryGetValue(csName, out var other))
+            {
+                Report(DiagnosticIds.NameClash, "members '" + xdrName + "' and '" + other + "' both become C# name '" + csName + "'", at);
+                return false;
+            }
+            csNames[csName] = xdrName;
+            return true;
         }
 
         private Shape? TryShape(Declaration d)

@@ -44,10 +44,19 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
 
         private void Recover(int start)
         {
-            if (_pos == start) _pos++;
+            // count the braces the broken definition already opened, so that its own closing
+            // '}' and ';' are skipped with it rather than parsed as a definition of their own
             int depth = 0;
+            for (int i = start; i < _pos; i++)
+            {
+                if (_tokens[i].Is("{")) depth++;
+                else if (_tokens[i].Is("}")) depth--;
+            }
+            if (_pos == start) _pos++;
             while (Current.Kind != TokenKind.End)
             {
+                // a definition keyword opening a line at top level: the ';' before it was missing
+                if (depth <= 0 && IsDefinitionKeyword(Current) && _tokens[_pos - 1].At.Line < Current.At.Line) return;
                 if (Current.Is("{")) depth++;
                 else if (Current.Is("}")) depth--;
                 else if (Current.Is(";") && depth <= 0)
@@ -58,6 +67,10 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
                 _pos++;
             }
         }
+
+        private static bool IsDefinitionKeyword(Token t) =>
+            t.Kind == TokenKind.Identifier && (t.Text == "const" || t.Text == "typedef" || t.Text == "enum"
+                || t.Text == "struct" || t.Text == "union" || t.Text == "program");
 
         private Definition ParseDefinition()
         {

@@ -65,13 +65,7 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
         public static XdrCompilationResult Compile(IEnumerable<XdrSource> sources, string rootNamespace = DefaultNamespace, string generatorLabel = "VirtNetworkd.Protocol.Generator")
         {
             var diagnostics = new DiagnosticBag();
-            var files = new List<XdrFile>();
-            foreach (var s in sources.OrderBy(s => s.Path, System.StringComparer.Ordinal))
-            {
-                var tokens = new Lexer(s.Path, s.Text, diagnostics).Tokenize();
-                files.Add(new Parser(s.Path, tokens, diagnostics).ParseFile());
-            }
-            var scopes = new Binder(rootNamespace, diagnostics).Bind(files);
+            var scopes = Bind(sources, rootNamespace, diagnostics);
             var sameNamespace = scopes.GroupBy(s => s.Namespace).FirstOrDefault(g => g.Count() > 1);
             if (sameNamespace != null)
             {
@@ -86,6 +80,18 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
                 output.Add(new GeneratedFile(leaf + ".g.cs", CSharpEmitter.Emit(scope, generatorLabel)));
             }
             return new XdrCompilationResult(diagnostics.Items, output);
+        }
+
+        /// <summary>Lex, parse and bind: the resolved model the emitter (and tests) work from.</summary>
+        internal static List<FileScope> Bind(IEnumerable<XdrSource> sources, string rootNamespace, DiagnosticBag diagnostics)
+        {
+            var files = new List<XdrFile>();
+            foreach (var s in sources.OrderBy(s => s.Path, System.StringComparer.Ordinal))
+            {
+                var tokens = new Lexer(s.Path, s.Text, diagnostics).Tokenize();
+                files.Add(new Parser(s.Path, tokens, diagnostics).ParseFile());
+            }
+            return new Binder(rootNamespace, diagnostics).Bind(files);
         }
     }
 }

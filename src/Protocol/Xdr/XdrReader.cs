@@ -123,8 +123,11 @@ public ref struct XdrReader
     /// <summary>A string of at most <paramref name="max"/> bytes, decoded as UTF-8.</summary>
     public string ReadString(uint max)
     {
+        int at = _pos;
         var bytes = ReadOpaqueSpan(max);
         if (bytes.IsEmpty) return string.Empty;
+        // a lossy decode would change the bytes on re-encode; libvirt's strings are UTF-8
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) XdrThrow.BadUtf8(at);
         return _strings is null ? Encoding.UTF8.GetString(bytes) : _strings.GetOrAdd(bytes, Encoding.UTF8);
     }
 

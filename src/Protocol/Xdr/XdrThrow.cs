@@ -38,6 +38,10 @@ public static class XdrThrow
         throw new XdrDecodeException($"value {value} out of range for {type}", offset);
 
     [DoesNotReturn]
+    public static void BadUtf8(int offset) =>
+        throw new XdrDecodeException("string is not valid UTF-8", offset);
+
+    [DoesNotReturn]
     public static void TrailingBytes(int offset, int count) =>
         throw new XdrDecodeException($"{count} trailing bytes", offset);
 
