@@ -513,6 +513,9 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
             {
                 return;
             }
+            if (!InProgramRange(number, "program number", DefinitionAt(prefix + "_PROGRAM", e.At))
+                || !InProgramRange(version, "version", DefinitionAt(prefix + "_PROTOCOL_VERSION", e.At)))
+                return;
             var program = new ProgramSymbol(Naming.TypeName(prefix.ToLowerInvariant()) + "Program", e.Name, number, version) { ProcedureEnum = enumSym };
             string typePrefix = prefix.ToLowerInvariant() + "_";
             foreach (var m in enumSym.Members)
@@ -520,6 +523,12 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
                 if (!m.Name.StartsWith(prefix + "_PROC_", System.StringComparison.Ordinal))
                 {
                     Report(DiagnosticIds.BadProgram, "procedure '" + m.Name + "' does not start with " + prefix + "_PROC_", e.At);
+                    continue;
+                }
+                if (m.Value < 0)
+                {
+                    var member = e.Members.Find(x => x.Name == m.Name);
+                    Report(DiagnosticIds.BadProgram, "procedure '" + m.Name + "' has the negative number " + m.Value, member != null ? member.At : e.At);
                     continue;
                 }
                 var proc = new ProcedureSymbol(m.Name, m.CsName, m.Value);
@@ -532,6 +541,17 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
             }
             scope.Programs.Add(program);
         }
+
+        /// <summary>Program and version numbers are unsigned 32-bit on the wire (RFC 5531).</summary>
+        private bool InProgramRange(long value, string what, SourceLocation at)
+        {
+            if (value >= 0 && value <= uint.MaxValue) return true;
+            Report(DiagnosticIds.BadProgram, what + " " + value + " must be between 0 and " + uint.MaxValue, at);
+            return false;
+        }
+
+        private SourceLocation DefinitionAt(string name, SourceLocation fallback) =>
+            _definitions.TryGetValue(name, out var d) ? d.At : fallback;
 
         private TypeSymbol? LookupType(string name) => _types.TryGetValue(name, out var t) ? t : null;
 
@@ -546,6 +566,7 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
             {
                 return;
             }
+            if (!InProgramRange(number, "program number", p.Number.At)) return;
             foreach (var v in p.Versions)
             {
                 long version;
@@ -557,6 +578,7 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
                 {
                     continue;
                 }
+                if (!InProgramRange(version, "version", v.Number.At)) continue;
                 var program = new ProgramSymbol(Naming.ConstName(v.Name) + "Program", "program " + p.Name + " version " + v.Name, number, version);
                 var seen = new HashSet<long>();
                 foreach (var proc in v.Procedures)
@@ -568,6 +590,11 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
                     }
                     catch (XdrCompileAbort)
                     {
+                        continue;
+                    }
+                    if (n < 0 || n > int.MaxValue)
+                    {
+                        Report(DiagnosticIds.BadProgram, "procedure number " + n + " must be between 0 and " + int.MaxValue, proc.Number.At);
                         continue;
                     }
                     if (!seen.Add(n)) Report(DiagnosticIds.Duplicate, "procedure number " + n + " is used twice in " + v.Name, proc.At);
@@ -661,7 +688,15 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
                 }
                 foreach (var p in s.Programs) Claim(names, p.CsName, p.Label, new SourceLocation(s.Path, 1, 1));
                 Claim(names, "Constants", "(constants class)", new SourceLocation(s.Path, 1, 1));
+                foreach (var t in s.Types)
+                {
+                    // a struct, union or typedef carries static Encode and Decode methods: C# forbids
+                    // a member named like its type (CS0542)
+                    if (!(t is EnumSymbol) && (t.CsName == "Encode" || t.CsName == "Decode"))
+                        Report(DiagnosticIds.NameClash, "'" + t.Name + "' becomes C# type '" + t.CsName + "', the name of its own codec method", t.At);
+                }
                 var consts = new Dictionary<string, string>();
+                Claim(consts, "Constants", "(constants class)", new SourceLocation(s.Path, 1, 1));
                 foreach (var c in s.Constants) Claim(consts, c.CsName, c.Name, c.At);
                 foreach (var t in s.Types)
                 {
