@@ -1,30 +1,24 @@
-using VirtNetworkd.NetworkDriver;
+using VirtNetworkd.Server.Host;
 
 namespace VirtNetworkd.Server;
 
-/// <summary>
-/// The virtnetworkd executable. The RPC server and daemon host arrive with the daemon issue;
-/// for now it answers --version and --help as virtnetworkd(8) describes.
-/// </summary>
+/// <summary>virtnetworkd: libvirt's virtual network daemon (see virtnetworkd(8)).</summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        foreach (var a in args)
+        var env = DaemonEnvironment.Current;
+        var parsed = DaemonOptions.Parse(args);
+        if (parsed.ShouldExit)
         {
-            switch (a)
-            {
-                case "-V":
-                case "--version":
-                    Console.WriteLine($"virtnetworkd (libvirt) {DriverInfo.LibVersionString}");
-                    return 0;
-                case "-h":
-                case "--help":
-                    Console.WriteLine("Usage:\n  virtnetworkd [options]\n\nOptions:\n  -h | --help            Display program help:\n  -V | --version         Display version information.");
-                    return 0;
-            }
+            if (parsed.StandardOutput.Length > 0) Console.Out.Write(parsed.StandardOutput);
+            if (parsed.StandardError.Length > 0) Console.Error.Write(parsed.StandardError);
+            return parsed.ExitCode;
         }
-        Console.WriteLine($"virtnetworkd (libvirt) {DriverInfo.LibVersionString}: the RPC server is not built yet");
-        return 0;
+        var options = parsed.Options!;
+        if (options.Daemon && !Daemonizer.IsDetachedChild(env))
+            return Daemonizer.StartDetachedAndWait(args, env);
+        if (Daemonizer.IsDetachedChild(env)) Daemonizer.Detach(env);
+        return await new DaemonHost(options, env).RunAsync().ConfigureAwait(false);
     }
 }

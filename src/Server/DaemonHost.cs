@@ -1,0 +1,239 @@
+using System.Runtime.InteropServices;
+using VirtNetworkd.Server.Admin;
+using VirtNetworkd.Server.Host;
+using VirtNetworkd.Server.Host.Config;
+using VirtNetworkd.Server.Host.Logging;
+using VirtNetworkd.Server.Remote;
+using VirtNetworkd.Server.Rpc;
+
+namespace VirtNetworkd.Server;
+
+/// <summary>
+/// The daemon's life: config, logging, PID file, sockets (own or socket-activated), the RPC
+/// server, signals (SIGHUP reload, SIGTERM/SIGINT clean stop), the idle timeout, and systemd
+/// notification. A shutdown never touches running networks.
+/// </summary>
+public sealed class DaemonHost
+{
+    private readonly DaemonOptions _options;
+    private readonly DaemonEnvironment _env;
+    private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Logger _log = Log.For("daemon");
+    private DaemonPaths _paths = null!;
+    private DaemonConfig _config = null!;
+    private RpcServer? _server;
+    private Timer? _idleTimer;
+
+    public DaemonHost(DaemonOptions options, DaemonEnvironment env)
+    {
+        _options = options;
+        _env = env;
+    }
+
+    /// <summary>The drivers' reload hooks, run on SIGHUP.</summary>
+    public event Action? Reload;
+
+    public async Task<int> RunAsync()
+    {
+        var pre = DaemonPaths.Create(_env, _options.ConfigFile, _options.PidFile);
+        try
+        {
+            _config = DaemonConfig.Load(pre.ConfigFile, _env.Privileged, pre.ConfigFileExplicit);
+        }
+        catch (ConfException e)
+        {
+            return Fail(DaemonConfig.FormatLoadError(e, pre.ConfigFile));
+        }
+        _paths = DaemonPaths.Create(_env, _options.ConfigFile, _options.PidFile, _config.UnixSockDir);
+        try
+        {
+            Log.Configure(LogSettings.ForDaemon(_config, _options.Verbose, Daemonizer.IsDetachedChild(_env), _paths, _env));
+        }
+        catch (LogConfigException e)
+        {
+            return Fail(e.Message);
+        }
+
+        PidFile pid;
+        try
+        {
+            pid = PidFile.Acquire(_paths.PidFile);
+        }
+        catch (PidFileException e)
+        {
+            return Fail(e.Message);
+        }
+
+        // before the sockets exist: a client or systemd may signal as soon as it sees them
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnReloadSignal);
+        using (pid)
+        {
+            List<UnixListener> listeners;
+            try
+            {
+                listeners = OpenListeners();
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException or SocketActivationException)
+            {
+                return Fail($"Failed to create listening sockets: {e.Message}");
+            }
+
+            var limits = ServerLimitsFrom(_config, admin: false);
+            var adminLimits = ServerLimitsFrom(_config, admin: true);
+            var remote = new RemoteDispatcher(new RemoteContext(_env.Privileged, _config.KeepaliveInterval, (int)_config.KeepaliveCount));
+            var admin = new AdminDispatcher();
+            _server = new RpcServer(limits, adminLimits, role => role == ListenerRole.Admin ? admin : remote, Log.For("rpc"));
+            foreach (var l in listeners) _server.AddListener(l.WithAuth(AuthFor(l.Role)));
+
+            StartIdleTimeout();
+
+            _log.Info($"virtnetworkd {NetworkDriver.DriverInfo.LibVersionString} ready: {_paths.ReadWriteSocket}");
+            SystemdNotify.Ready();
+            Daemonizer.NotifyParentReady(_env);
+
+            await _shutdown.Task.ConfigureAwait(false);
+
+            SystemdNotify.Stopping();
+            _idleTimer?.Dispose();
+            await _server.StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            _log.Info($"virtnetworkd stopped");
+        }
+        return 0;
+    }
+
+    private int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        Daemonizer.NotifyParentFailed(_env, message);
+        return 1;
+    }
+
+    private List<UnixListener> OpenListeners()
+    {
+        var activated = SocketActivation.Take(_env);
+        if (activated is not null)
+        {
+            // systemd made and owns these sockets: the socket options of the config do not apply
+            var list = new List<UnixListener>();
+            if (activated.ReadWrite is not null) list.Add(UnixListener.Adopt(activated.ReadWrite, ListenerRole.ReadWrite));
+            if (activated.ReadOnly is not null) list.Add(UnixListener.Adopt(activated.ReadOnly, ListenerRole.ReadOnly));
+            if (activated.Admin is not null) list.Add(UnixListener.Adopt(activated.Admin, ListenerRole.Admin));
+            return list;
+        }
+        uint? gid = string.IsNullOrEmpty(_config.UnixSockGroup) ? null : GroupId(_config.UnixSockGroup);
+        int backlog = (int)Math.Min(_config.MaxQueuedClients, int.MaxValue);
+        var result = new List<UnixListener>();
+        try
+        {
+            result.Add(UnixListener.Bind(_paths.ReadWriteSocket, ListenerRole.ReadWrite, DaemonConfig.ParseMode(_config.UnixSockRwPerms), backlog, gid));
+            if (_paths.ReadOnlySocket is { } ro)
+                result.Add(UnixListener.Bind(ro, ListenerRole.ReadOnly, DaemonConfig.ParseMode(_config.UnixSockRoPerms), backlog, gid));
+            if (_paths.AdminSocket is { } admin)
+                result.Add(UnixListener.Bind(admin, ListenerRole.Admin, DaemonConfig.ParseMode(_config.UnixSockAdminPerms), (int)Math.Min(_config.AdminMaxQueuedClients, int.MaxValue)));
+        }
+        catch
+        {
+            foreach (var l in result) l.Dispose();
+            throw;
+        }
+        return result;
+    }
+
+    private ListenerAuth AuthFor(ListenerRole role) => role switch
+    {
+        ListenerRole.ReadWrite => _config.AuthUnixRw == AuthMethod.Polkit ? ListenerAuth.Polkit : ListenerAuth.None,
+        ListenerRole.ReadOnly => _config.AuthUnixRo == AuthMethod.Polkit ? ListenerAuth.Polkit : ListenerAuth.None,
+        // the admin socket is protected by its file mode only (0700), as in libvirt
+        _ => ListenerAuth.None,
+    };
+
+    private static uint GroupId(string group)
+    {
+        if (uint.TryParse(group, out uint id)) return id;
+        foreach (var line in File.ReadLines("/etc/group"))
+        {
+            var parts = line.Split(':');
+            if (parts.Length >= 3 && parts[0] == group && uint.TryParse(parts[2], out id)) return id;
+        }
+        throw new IOException($"Failed to look up group '{group}'");
+    }
+
+    private static ServerLimits ServerLimitsFrom(DaemonConfig c, bool admin) => admin
+        ? new ServerLimits
+        {
+            MaxClients = Clamp(c.AdminMaxClients),
+            MaxQueuedClients = Clamp(c.AdminMaxQueuedClients),
+            MaxClientRequests = Clamp(c.AdminMaxClientRequests),
+            MinWorkers = Clamp(c.AdminMinWorkers),
+            MaxWorkers = Clamp(c.AdminMaxWorkers),
+            PrioWorkers = 0,
+            KeepaliveInterval = c.AdminKeepaliveInterval,
+            KeepaliveCount = Clamp(c.AdminKeepaliveCount),
+        }
+        : new ServerLimits
+        {
+            MaxClients = Clamp(c.MaxClients),
+            MaxQueuedClients = Clamp(c.MaxQueuedClients),
+            MaxAnonymousClients = Clamp(c.MaxAnonymousClients),
+            MaxClientRequests = Clamp(c.MaxClientRequests),
+            MinWorkers = Clamp(c.MinWorkers),
+            MaxWorkers = Clamp(c.MaxWorkers),
+            PrioWorkers = Clamp(c.PrioWorkers),
+            KeepaliveInterval = c.KeepaliveInterval,
+            KeepaliveCount = Clamp(c.KeepaliveCount),
+        };
+
+    private static int Clamp(uint v) => (int)Math.Min(v, int.MaxValue);
+
+    private void OnStopSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        _log.Info($"shutting down on {context.Signal}");
+        _shutdown.TrySetResult();
+    }
+
+    private void OnReloadSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        _log.Info($"reloading on SIGHUP");
+        try
+        {
+            // libvirt's SIGHUP does not re-read virtnetworkd.conf: it asks the drivers to reload
+            // their state (network definitions from disk, autostart)
+            Reload?.Invoke();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.Error($"reload failed, keeping the previous settings: {e.Message}");
+        }
+    }
+
+    /// <summary>-t N: exit after N seconds with no client connected and no call in progress.</summary>
+    private void StartIdleTimeout()
+    {
+        if (_options.Timeout <= 0 || _server is null) return;
+        var server = _server;
+        _idleTimer = new Timer(_ =>
+        {
+            if (server.ClientCount != 0) return;
+            if (server.Workers.WaitIdle(TimeSpan.Zero))
+            {
+                _log.Info($"no clients for {_options.Timeout} seconds: exiting");
+                _shutdown.TrySetResult();
+            }
+            else
+            {
+                // work still in progress finishes first
+                _idleTimer?.Change(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+            }
+        });
+        server.ClientCountChanged += count =>
+        {
+            if (count == 0) _idleTimer?.Change(TimeSpan.FromSeconds(_options.Timeout), Timeout.InfiniteTimeSpan);
+            else _idleTimer?.Change(Timeout.Infinite, Timeout.Infinite);
+        };
+        _idleTimer.Change(TimeSpan.FromSeconds(_options.Timeout), Timeout.InfiniteTimeSpan);
+    }
+}

@@ -1,0 +1,8 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Versioning;
+
+[assembly: InternalsVisibleTo("VirtNetworkd.Server.Tests")]
+
+// virtnetworkd runs on Linux only (sockets, fcntl locks, systemd); this also tells the
+// platform analyzer (CA1416) that Unix-only APIs such as UnixFileMode are fine here.
+[assembly: SupportedOSPlatform("linux")]

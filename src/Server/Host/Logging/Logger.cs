@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+
+namespace VirtNetworkd.Server.Host.Logging;
+
+/// <summary>
+/// Logs for one category. Obtain with <see cref="Log.For"/>. The interpolated-string methods
+/// format nothing, and allocate nothing, when the priority is disabled:
+/// <code>log.Debug($"network {name} started on {bridge}");</code>
+/// The calling member and line are recorded, as libvirt records the function and line.
+/// </summary>
+public sealed class Logger
+{
+    // (serial << 32) | threshold, read and written as one value so threads see a consistent pair.
+    private long _cache;
+
+    internal Logger(string category) => Category = category;
+
+    public string Category { get; }
+
+    /// <summary>Whether a message of this priority would be written anywhere.</summary>
+    public bool IsEnabled(LogPriority priority)
+    {
+        var state = Logging.Log.Current;
+        long cache = Volatile.Read(ref _cache);
+        if ((int)(cache >> 32) != state.Serial)
+            cache = Refresh(state);
+        return (int)priority >= (int)cache;
+    }
+
+    private long Refresh(Log.State state)
+    {
+        var p = Log.CategoryPriority(state, Category);
+        if (state.SinkFloor > p)
+            p = state.SinkFloor;
+        long cache = ((long)state.Serial << 32) | (uint)p;
+        Volatile.Write(ref _cache, cache);
+        return cache;
+    }
+
+    public void Write(LogPriority priority, string message, [CallerMemberName] string function = "",
+                      [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
+    {
+        if (IsEnabled(priority))
+            Logging.Log.Emit(this, priority, message, function, file, line);
+    }
+
+    public void Write(LogPriority priority, [InterpolatedStringHandlerArgument("", "priority")] ref LogInterpolatedStringHandler message,
+                    [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
+    {
+        if (message.Enabled)
+            Logging.Log.Emit(this, priority, message.ToStringAndClear(), function, file, line);
+    }
+
+    public void Debug([InterpolatedStringHandlerArgument("")] ref DebugLogInterpolatedStringHandler message,
+                      [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
+    {
+        if (message.Enabled)
+            Logging.Log.Emit(this, LogPriority.Debug, message.ToStringAndClear(), function, file, line);
+    }
+
+    public void Info([InterpolatedStringHandlerArgument("")] ref InfoLogInterpolatedStringHandler message,
+                     [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
+    {
+        if (message.Enabled)
+            Logging.Log.Emit(this, LogPriority.Info, message.ToStringAndClear(), function, file, line);
+    }
+
+    public void Warn([InterpolatedStringHandlerArgument("")] ref WarningLogInterpolatedStringHandler message,
+                     [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
+    {
+        if (message.Enabled)
+            Logging.Log.Emit(this, LogPriority.Warning, message.ToStringAndClear(), function, file, line);
+    }
+
+    public void Error([InterpolatedStringHandlerArgument("")] ref ErrorLogInterpolatedStringHandler message,
+                      [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
+    {
+        if (message.Enabled)
+            Logging.Log.Emit(this, LogPriority.Error, message.ToStringAndClear(), function, file, line);
+    }
+
+    public void Debug(string message, [CallerMemberName] string function = "", [CallerLineNumber] int line = 0,
+                      [CallerFilePath] string file = "") => Write(LogPriority.Debug, message, function, line, file);
+
+    public void Info(string message, [CallerMemberName] string function = "", [CallerLineNumber] int line = 0,
+                     [CallerFilePath] string file = "") => Write(LogPriority.Info, message, function, line, file);
+
+    public void Warn(string message, [CallerMemberName] string function = "", [CallerLineNumber] int line = 0,
+                     [CallerFilePath] string file = "") => Write(LogPriority.Warning, message, function, line, file);
+
+    public void Error(string message, [CallerMemberName] string function = "", [CallerLineNumber] int line = 0,
+                      [CallerFilePath] string file = "") => Write(LogPriority.Error, message, function, line, file);
+}

@@ -1,0 +1,122 @@
+using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Protocol.Framing;
+using VirtNetworkd.Protocol.Programs;
+using VirtNetworkd.Protocol.Remote;
+using VirtNetworkd.Protocol.Xdr;
+using VirtNetworkd.Server.Rpc;
+
+namespace VirtNetworkd.Server.Remote;
+
+/// <summary>
+/// The remote program (0x20008086 v1) as virtnetworkd serves it: every procedure number libvirt
+/// 10.8 knows is accepted; those we implement go to their handler, the rest answer exactly as
+/// libvirt's modular network daemon does (a connection-not-open error, the read-only refusal,
+/// or "this function is not supported by the connection driver").
+/// </summary>
+public sealed partial class RemoteDispatcher : IProgramDispatcher
+{
+    private static readonly ProcedureTable Table = RemoteProgram.Procedures;
+    private readonly RemoteContext _context;
+    private readonly ProcedureFamily[] _families;
+
+    public RemoteDispatcher(RemoteContext context)
+    {
+        _context = context;
+        _families = new ProcedureFamily[Table.All.Max(p => p.Number) + 1];
+        foreach (var p in Table.All) _families[p.Number] = ProcedureFamilies.Of(p);
+    }
+
+    public uint Program => RemoteProgram.Number;
+    public uint Version => RemoteProgram.Version;
+
+    /// <summary>Every call libvirt 10.8 dispatches; event numbers (messages the server sends) are not calls.</summary>
+    public bool IsKnownProcedure(int procedure) => Table.TryGet(procedure, out var p) && p.ApiName is not null;
+
+    public bool NeedsAuth(int procedure) => procedure is not ((int)Procedure.AuthList or (int)Procedure.AuthSaslInit
+        or (int)Procedure.AuthSaslStart or (int)Procedure.AuthSaslStep or (int)Procedure.AuthPolkit);
+
+    public void OnClientClosed(ClientConnection client)
+    {
+    }
+
+    private static RemoteSession Session(ClientConnection client)
+    {
+        if (client.ProgramState is RemoteSession s) return s;
+        var session = new RemoteSession { ReadOnly = client.IsReadOnlySocket };
+        client.ProgramState = session;
+        return session;
+    }
+
+    public void Dispatch(ClientConnection client, in PacketHeader header, ReadOnlySpan<byte> body)
+    {
+        var session = Session(client);
+        if (DispatchConnect(client, session, header, body)) return;
+        Table.TryGet(header.Procedure, out var info);
+        NotServed(session, info);
+    }
+
+    /// <summary>Decodes the whole body as <typeparamref name="T"/>: trailing bytes are an error.</summary>
+    private static T Args<T>(ReadOnlySpan<byte> body) where T : IXdrType<T>
+    {
+        T value = default!;
+        var r = new XdrReader(body);
+        T.Decode(ref r, ref value);
+        r.EnsureEnd();
+        return value;
+    }
+
+    private static void NoArgs(ReadOnlySpan<byte> body)
+    {
+        if (!body.IsEmpty) throw new XdrDecodeException($"{body.Length} trailing bytes", 0);
+    }
+
+    /// <summary>
+    /// A procedure this daemon does not implement, answered as libvirt's dispatcher and public
+    /// API answer it: the connection its family needs must be open, a read-only client may
+    /// not call a writing API, and then the driver lacks it.
+    /// </summary>
+    private void NotServed(RemoteSession session, ProcedureInfo info)
+    {
+        switch (_families[info.Number])
+        {
+            case ProcedureFamily.Hypervisor:
+                RequireOpen(session);
+                break;
+            case ProcedureFamily.Network:
+                if (!session.Opened) throw RpcErrors.Internal("connection not open");
+                break;
+            default:
+                // interface, nodedev, nwfilter, secret and storage connections never open here
+                throw RpcErrors.Internal("connection not open");
+        }
+        string api = info.ApiName ?? info.Name;
+        RequireWritable(session, info, api);
+        throw new LibvirtError(VirErrorCode.NoSupport, ApiDomain(api), api);
+    }
+
+    private static void RequireOpen(RemoteSession session)
+    {
+        if (!session.Opened) throw RpcErrors.Internal("hypervisor connection not open");
+    }
+
+    /// <summary>libvirt's virCheckReadOnly: a read-only client may only call what needs read access.</summary>
+    private static void RequireWritable(RemoteSession session, ProcedureInfo info, string api)
+    {
+        if (session.ReadOnly && !info.ReadOnly)
+            throw new LibvirtError(VirErrorCode.OperationDenied, ApiDomain(api), $"read only access prevents {api}");
+    }
+
+    /// <summary>The error domain of a public API: the VIR_FROM_THIS of the file that defines it.</summary>
+    public static VirErrorDomain ApiDomain(string api)
+    {
+        if (api.StartsWith("virNetwork", StringComparison.Ordinal) || api.Contains("Network", StringComparison.Ordinal)) return VirErrorDomain.Network;
+        if (api.StartsWith("virDomainSnapshot", StringComparison.Ordinal)) return VirErrorDomain.DomainSnapshot;
+        if (api.StartsWith("virDomainCheckpoint", StringComparison.Ordinal)) return VirErrorDomain.DomainCheckpoint;
+        if (api.StartsWith("virStream", StringComparison.Ordinal)) return VirErrorDomain.Streams;
+        if (api.StartsWith("virConnectOpen", StringComparison.Ordinal) || api == "virConnectClose") return VirErrorDomain.None;
+        return VirErrorDomain.Domain;
+    }
+}
+
+/// <summary>What the remote handlers need from the daemon.</summary>
+public sealed record RemoteContext(bool Privileged, int KeepaliveInterval, int KeepaliveCount);

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace VirtNetworkd.Integration.Tests;
+
+/// <summary>
+/// Our virtnetworkd as a real process, every path under a temporary VIRTNETWORKD_ROOT.
+/// VIRTNETWORKD_BINARY picks another build (the NativeAOT one); by default the build next to
+/// the tests runs through dotnet.
+/// </summary>
+public sealed class DaemonProcess : IDisposable
+{
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private DaemonProcess(string root, Process process)
+    {
+        Root = root;
+        Process = process;
+    }
+
+    public string Root { get; }
+    public Process Process { get; }
+    public string SocketPath => Path.Combine(Root, "run/libvirt/virtnetworkd-sock");
+    public string ReadOnlySocketPath => Path.Combine(Root, "run/libvirt/virtnetworkd-sock-ro");
+    public string AdminSocketPath => Path.Combine(Root, "run/libvirt/virtnetworkd-admin-sock");
+    public string PidFile => Path.Combine(Root, "run/virtnetworkd.pid");
+    public string ConfigFile => Path.Combine(Root, "etc/libvirt/virtnetworkd.conf");
+    public string Uri => $"network:///system?socket={SocketPath}";
+    public string ReadOnlyUri => $"network:///system?socket={ReadOnlySocketPath}";
+    public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
+    public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+
+    public static string NewRoot()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "vnd-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        return root;
+    }
+
+    /// <summary>The command that runs the daemon: the binary, then the arguments before ours.</summary>
+    public static (string File, string[] Prefix) Command()
+    {
+        var custom = Environment.GetEnvironmentVariable("VIRTNETWORKD_BINARY");
+        if (!string.IsNullOrEmpty(custom)) return (custom, []);
+        var dll = Path.Combine(AppContext.BaseDirectory, "virtnetworkd.dll");
+        if (!File.Exists(dll)) Assert.Fail($"the daemon build is missing: {dll}");
+        return ("dotnet", [dll]);
+    }
+
+    /// <summary>Starts the daemon; <paramref name="config"/> (if any) is written to the default config path first.</summary>
+    public static DaemonProcess Start(string? config = null, string[]? args = null, string? root = null,
+        IDictionary<string, string>? env = null, bool waitForSocket = true)
+    {
+        root ??= NewRoot();
+        if (config is not null)
+        {
+            Directory.CreateDirectory(Path.Combine(root, "etc/libvirt"));
+            File.WriteAllText(Path.Combine(root, "etc/libvirt/virtnetworkd.conf"), config);
+        }
+        var (file, prefix) = Command();
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in prefix.Concat(args ?? [])) psi.ArgumentList.Add(a);
+        psi.Environment["VIRTNETWORKD_ROOT"] = root;
+        psi.Environment.Remove("LISTEN_PID");
+        psi.Environment.Remove("LISTEN_FDS");
+        psi.Environment.Remove("NOTIFY_SOCKET");
+        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        var process = Process.Start(psi)!;
+        var d = new DaemonProcess(root, process);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (d._stdout) d._stdout.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (d._stderr) d._stderr.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (waitForSocket) d.WaitForSocket();
+        return d;
+    }
+
+    public void WaitForSocket(int timeoutMs = 20_000)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!File.Exists(SocketPath))
+        {
+            if (Process.HasExited) Assert.Fail($"the daemon exited with {Process.ExitCode} before listening:\n{Stderr}\n{Stdout}");
+            if (sw.ElapsedMilliseconds > timeoutMs) Assert.Fail($"the daemon did not listen within {timeoutMs} ms:\n{Stderr}");
+            Thread.Sleep(20);
+        }
+    }
+
+    public bool WaitForExit(int timeoutMs) => Process.WaitForExit(timeoutMs);
+
+    public void Signal(string signal) => Tools.Kill(Process.Id, signal);
+
+    /// <summary>SIGTERM, then wait; returns the exit code.</summary>
+    public int Stop(int timeoutMs = 20_000)
+    {
+        if (!Process.HasExited)
+        {
+            Signal("TERM");
+            if (!Process.WaitForExit(timeoutMs))
+            {
+                Process.Kill(entireProcessTree: true);
+                Assert.Fail($"the daemon did not stop within {timeoutMs} ms after SIGTERM:\n{Stderr}");
+            }
+        }
+        Process.WaitForExit();
+        return Process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            Process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        Process.Dispose();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
