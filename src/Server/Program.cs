@@ -7,6 +7,11 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        // Socket completions run on the epoll thread instead of hopping to the thread pool: our
+        // handlers on that path never block (blocking calls go to the worker pool), and the hop
+        // costs more than the call. Read by System.Net.Sockets when it first starts, i.e. later.
+        if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
+            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
         var env = DaemonEnvironment.Current;
         var parsed = DaemonOptions.Parse(args);
         if (parsed.ShouldExit)
