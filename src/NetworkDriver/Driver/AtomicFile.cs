@@ -1,0 +1,70 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace VirtNetworkd.NetworkDriver.Driver;
+
+/// <summary>Crash-safe file replacement: temp file in the same directory, fsync, rename, fsync directory.</summary>
+public static class AtomicFile
+{
+    /// <summary>Prefix of the temporary files; loaders skip names starting with it.</summary>
+    public const string TempPrefix = ".tmp-";
+
+    public static void Write(string path, string content)
+    {
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        string tmp = Path.Combine(dir, TempPrefix + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                byte[] bytes = new UTF8Encoding(false).GetBytes(content);
+                fs.Write(bytes);
+                fs.Flush(flushToDisk: true);
+            }
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+        SyncDirectory(dir);
+    }
+
+    /// <summary>Deletes a file (or symlink) if present and syncs its directory.</summary>
+    public static bool Delete(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists && info.LinkTarget is null) return false;
+        File.Delete(path);
+        SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return true;
+    }
+
+    /// <summary>fsync on the directory itself, so that a rename or unlink in it is durable (Linux only; best effort).</summary>
+    public static void SyncDirectory(string dir)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        int fd = Native.Open(dir, Native.O_RDONLY | Native.O_CLOEXEC);
+        if (fd < 0) return;
+        _ = Native.Fsync(fd);
+        _ = Native.Close(fd);
+    }
+
+    private static class Native
+    {
+        public const int O_RDONLY = 0, O_CLOEXEC = 0x80000; // same on x86-64 and arm64
+
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        public static extern int Fsync(int fd);
+
+        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+        public static extern int Close(int fd);
+    }
+}

@@ -1,0 +1,52 @@
+using VirtNetworkd.NetworkDriver.Xml;
+
+namespace VirtNetworkd.NetworkDriver.Driver;
+
+/// <summary>
+/// A backend that touches nothing on the host: it remembers which networks it started and
+/// the bridge names they use. Thread-safe on its own.
+/// </summary>
+public sealed class InProcessBackend : INetworkBackend
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, string?> _running = new(StringComparer.Ordinal); // name → bridge
+    private readonly HashSet<string> _hostDevices = new(StringComparer.Ordinal);
+
+    /// <summary>Optional failure injection: called by <see cref="Start"/> before anything is recorded.</summary>
+    public Action<NetworkDef>? OnStart { get; set; }
+
+    /// <summary>Pretends a device of this name exists on the host (e.g. "virbr0" from elsewhere).</summary>
+    public void AddHostDevice(string name) { lock (_lock) _hostDevices.Add(name); }
+
+    /// <summary>Names of the networks currently running.</summary>
+    public IReadOnlyCollection<string> RunningNetworks { get { lock (_lock) return _running.Keys.ToArray(); } }
+
+    public void Start(NetworkDef def)
+    {
+        ArgumentNullException.ThrowIfNull(def);
+        OnStart?.Invoke(def);
+        lock (_lock) _running[def.Name] = def.Bridge;
+    }
+
+    public void Stop(NetworkDef def)
+    {
+        ArgumentNullException.ThrowIfNull(def);
+        lock (_lock) _running.Remove(def.Name);
+    }
+
+    public bool IsRunning(NetworkDef def)
+    {
+        ArgumentNullException.ThrowIfNull(def);
+        lock (_lock) return _running.ContainsKey(def.Name);
+    }
+
+    /// <summary>Marks a network as running without going through <see cref="Start"/> (a survivor of a daemon restart).</summary>
+    public void MarkRunning(string name, string? bridge) { lock (_lock) _running[name] = bridge; }
+
+    public bool DeviceExists(string name)
+    {
+        lock (_lock) return _hostDevices.Contains(name) || _running.ContainsValue(name);
+    }
+
+    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) => [];
+}

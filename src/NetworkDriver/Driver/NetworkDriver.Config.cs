@@ -1,0 +1,139 @@
+using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.NetworkDriver.Xml;
+using VirtNetworkd.NetworkDriver.Xml.Update;
+
+namespace VirtNetworkd.NetworkDriver.Driver;
+
+public sealed partial class NetworkDriver
+{
+    public const uint AffectCurrent = 0, AffectLive = 1, AffectConfig = 2;
+    public const int MetadataDescription = 0, MetadataTitle = 1, MetadataElement = 2;
+
+    /// <summary>virNetworkObjUpdateModificationImpact + virNetworkObjConfigChangeSetup.</summary>
+    private static uint ModificationImpact(NetworkObj obj, uint flags)
+    {
+        if ((flags & (AffectLive | AffectConfig)) == AffectCurrent)
+            flags |= obj.Active ? AffectLive : AffectConfig;
+        if (!obj.Active && (flags & AffectLive) != 0)
+            throw Err(VirErrorCode.OperationInvalid, "network is not running");
+        if ((flags & AffectConfig) != 0)
+        {
+            if (!obj.Persistent)
+                throw Err(VirErrorCode.OperationInvalid, "cannot change persistent config of a transient network");
+            obj.SetDefTransient();
+        }
+        return flags;
+    }
+
+    /// <summary>networkUpdate: flags 0 current, 1 live, 2 config.</summary>
+    public void Update(NetworkRef net, int command, int section, int parentIndex, string xml, uint flags)
+    {
+        ArgumentNullException.ThrowIfNull(xml);
+        CheckFlags(flags, AffectLive | AffectConfig, "networkUpdate");
+        lock (_lock)
+        {
+            NetworkObj obj = Get(net);
+            flags = ModificationImpact(obj, flags);
+            NetworkDef? live = null, config = null;
+            if ((flags & AffectLive) != 0)
+                live = NetworkUpdate.ApplyToCopy(obj.Def, command, section, parentIndex, xml, flags, NetworkFormatFlags.None);
+            if ((flags & AffectConfig) != 0)
+                config = NetworkUpdate.ApplyToCopy(obj.PersistentDef, command, section, parentIndex, xml, flags, NetworkFormatFlags.Inactive);
+
+            if (config is not null)
+            {
+                Io(() => Store.SaveConfig(config), $"cannot write config file '{Store.ConfigFile(obj.Name)}'");
+                if (obj.Active) obj.NewDef = config; else obj.Def = config;
+            }
+            if (live is not null)
+            {
+                Io(() => Store.SaveStatus(live, obj.ClassIdBitmap, obj.FloorSum, obj.Taints), $"cannot write status file '{Store.StatusFile(obj.Name)}'");
+                obj.Def = live;
+            }
+        }
+    }
+
+    /// <summary>virNetworkGetMetadata + virNetworkObjGetMetadata.</summary>
+    public string GetMetadata(NetworkRef net, int type, string? uri, uint flags)
+    {
+        if ((flags & AffectLive) != 0 && (flags & AffectConfig) != 0)
+            throw Err(VirErrorCode.InvalidArg,
+                "Flags 'VIR_NETWORK_UPDATE_AFFECT_LIVE' and 'VIR_NETWORK_UPDATE_AFFECT_CONFIG' are mutually exclusive");
+        if (type is MetadataTitle or MetadataDescription && uri is not null)
+            throw Err(VirErrorCode.InvalidArg, "uri in virNetworkGetMetadata must be NULL");
+        if (type == MetadataElement && uri is null)
+            throw Err(VirErrorCode.InvalidArg, "uri in virNetworkGetMetadata must not be NULL");
+        CheckFlags(flags, AffectLive | AffectConfig, "networkGetMetadata");
+        lock (_lock)
+        {
+            NetworkObj obj = Get(net);
+            if (type is < 0 or > MetadataElement)
+                throw Err(VirErrorCode.InvalidArg, $"unknown metadata type '{type}'");
+            flags = ModificationImpact(obj, flags);
+            NetworkDef def = obj.Active && (flags & AffectConfig) != 0 ? obj.NewDef! : obj.Def;
+            string? ret = type switch
+            {
+                MetadataDescription => def.Description,
+                MetadataTitle => def.Title,
+                _ => NetworkMetadata.GetElementXml(def, uri!),
+            };
+            return ret ?? throw Err(VirErrorCode.NoNetworkMetadata, "Requested metadata element is not present");
+        }
+    }
+
+    /// <summary>virNetworkSetMetadata + networkSetMetadata: saves status/config, then raises the metadata event.</summary>
+    public void SetMetadata(NetworkRef net, int type, string? metadata, string? key, string? uri, uint flags)
+    {
+        switch (type)
+        {
+            case MetadataTitle or MetadataDescription:
+                if (type == MetadataTitle && metadata is not null && metadata.Contains('\n'))
+                    throw Err(VirErrorCode.InvalidArg, "metadata title can't contain newlines");
+                if (uri is not null) throw Err(VirErrorCode.InvalidArg, "uri in virNetworkSetMetadata must be NULL");
+                if (key is not null) throw Err(VirErrorCode.InvalidArg, "key in virNetworkSetMetadata must be NULL");
+                break;
+            case MetadataElement:
+                if (uri is null) throw Err(VirErrorCode.InvalidArg, "uri in virNetworkSetMetadata must not be NULL");
+                if (metadata is not null && key is null)
+                    throw Err(VirErrorCode.InvalidArg, "key in virNetworkSetMetadata must not be NULL");
+                break;
+        }
+        CheckFlags(flags, AffectLive | AffectConfig, "networkSetMetadata");
+        lock (_lock)
+        {
+            NetworkObj obj = Get(net);
+            if (type is < 0 or > MetadataElement)
+                throw Err(VirErrorCode.InvalidArg, $"unknown metadata type '{type}'");
+            flags = ModificationImpact(obj, flags);
+            bool doLive = obj.Active && (flags & AffectLive) != 0;
+            bool doConfig = obj.Active ? (flags & AffectConfig) != 0 : true;
+
+            // build both new definitions first so that a bad element changes nothing
+            NetworkDef? live = doLive ? WithMetadata(obj.Def, type, metadata, key, uri) : null;
+            NetworkDef? config = doConfig ? WithMetadata(obj.PersistentDef, type, metadata, key, uri) : null;
+            if (live is not null)
+            {
+                Io(() => Store.SaveStatus(live, obj.ClassIdBitmap, obj.FloorSum, obj.Taints), $"cannot write status file '{Store.StatusFile(obj.Name)}'");
+                obj.Def = live;
+            }
+            if (config is not null)
+            {
+                Io(() => Store.SaveConfig(config), $"cannot write config file '{Store.ConfigFile(obj.Name)}'");
+                if (obj.Active) obj.NewDef = config; else obj.Def = config;
+            }
+            Dispatch(MetadataChange, new NetworkMetadataChangeEventArgs(Ref(obj), type, uri));
+        }
+    }
+
+    private static NetworkDef WithMetadata(NetworkDef src, int type, string? metadata, string? key, string? uri)
+    {
+        NetworkDef def = src.Clone();
+        switch (type)
+        {
+            case MetadataDescription: def.Description = string.IsNullOrEmpty(metadata) ? null : metadata; break;
+            case MetadataTitle: def.Title = string.IsNullOrEmpty(metadata) ? null : metadata; break;
+            default: NetworkMetadata.SetElementXml(def, metadata, key, uri!); break;
+        }
+        return def;
+    }
+}

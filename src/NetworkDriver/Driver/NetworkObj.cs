@@ -1,0 +1,41 @@
+using VirtNetworkd.NetworkDriver.Xml;
+
+namespace VirtNetworkd.NetworkDriver.Driver;
+
+/// <summary>
+/// One network as the driver keeps it (virNetworkObj): the running or only definition
+/// <see cref="Def"/>, and for an active persistent network the next-boot definition
+/// <see cref="NewDef"/>. Only touched with the driver lock held.
+/// </summary>
+internal sealed class NetworkObj
+{
+    public NetworkObj(NetworkDef def) => Def = def;
+
+    public NetworkDef Def { get; set; }
+    public NetworkDef? NewDef { get; set; }
+    public bool Active { get; set; }
+    public bool Persistent { get; set; }
+    public bool Autostart { get; set; }
+    /// <summary>Status-file bookkeeping kept as libvirt writes it.</summary>
+    public string ClassIdBitmap { get; set; } = "0-2";
+    public ulong FloorSum { get; set; }
+    public List<string> Taints { get; } = [];
+
+    public string Name => Def.Name;
+    public Guid Uuid => Def.Uuid;
+
+    /// <summary>The persistent definition: NewDef while running, else Def.</summary>
+    public NetworkDef PersistentDef => NewDef ?? Def;
+
+    /// <summary>virNetworkObjSetDefTransient: an active persistent network keeps a copy of its config.</summary>
+    public void SetDefTransient()
+    {
+        if (Active && Persistent && NewDef is null) NewDef = Def.Clone();
+    }
+
+    /// <summary>virNetworkObjUnsetDefTransient: on stop the pending config becomes the definition.</summary>
+    public void UnsetDefTransient()
+    {
+        if (NewDef is not null) { Def = NewDef; NewDef = null; }
+    }
+}
