@@ -82,7 +82,18 @@ public sealed class DaemonHost
 
             var limits = ServerLimitsFrom(_config, admin: false);
             var adminLimits = ServerLimitsFrom(_config, admin: true);
-            var remote = new RemoteDispatcher(new RemoteContext(_env.Privileged, _config.KeepaliveInterval, (int)_config.KeepaliveCount));
+            NetworkDriver.Driver.NetworkDriver networks;
+            try
+            {
+                networks = StartNetworkDriver();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                foreach (var l in listeners) l.Dispose();
+                return Fail($"Failed to initialize the network driver: {e.Message}");
+            }
+            Reload += networks.Reload;
+            var remote = new RemoteDispatcher(new RemoteContext(_env.Privileged, _config.KeepaliveInterval, (int)_config.KeepaliveCount, networks));
             var admin = new AdminDispatcher();
             _server = new RpcServer(limits, adminLimits, role => role == ListenerRole.Admin ? admin : remote, Log.For("rpc"));
             foreach (var l in listeners) _server.AddListener(l.WithAuth(AuthFor(l.Role)));
@@ -139,6 +150,25 @@ public sealed class DaemonHost
             throw;
         }
         return result;
+    }
+
+    /// <summary>
+    /// The network driver over the daemon's state folders. VIRTNETWORKD_BACKEND selects the host
+    /// backend; "inprocess" (bookkeeping only, no kernel changes) is the only one until the Linux
+    /// backend lands, so it is also the default until then.
+    /// </summary>
+    private NetworkDriver.Driver.NetworkDriver StartNetworkDriver()
+    {
+        string backendName = _env.GetNonEmpty("VIRTNETWORKD_BACKEND") ?? "inprocess";
+        NetworkDriver.Driver.INetworkBackend backend = backendName switch
+        {
+            "inprocess" => new NetworkDriver.Driver.InProcessBackend(Path.Combine(_paths.NetworkStateDir, "inprocess")),
+            _ => throw new InvalidOperationException($"unknown network backend '{backendName}' in VIRTNETWORKD_BACKEND (known: inprocess)"),
+        };
+        var driver = new NetworkDriver.Driver.NetworkDriver(_paths.NetworkConfigDir, _paths.NetworkAutostartDir, _paths.NetworkStateDir, _env.Privileged, backend);
+        driver.Load();
+        foreach (var (file, error) in driver.LoadErrors) _log.Error($"{file}: {error}");
+        return driver;
     }
 
     private ListenerAuth AuthFor(ListenerRole role) => role switch

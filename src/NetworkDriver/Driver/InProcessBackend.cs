@@ -4,11 +4,26 @@ namespace VirtNetworkd.NetworkDriver.Driver;
 
 /// <summary>
 /// A backend that touches nothing on the host: it remembers which networks it started and
-/// the bridge names they use. Thread-safe on its own.
+/// the bridge names they use. Given a folder, it keeps that record there too (one file per
+/// running network, naming its bridge), so, like real bridges, its networks outlive a daemon
+/// restart. Thread-safe on its own.
 /// </summary>
 public sealed class InProcessBackend : INetworkBackend
 {
     private readonly Lock _lock = new();
+    private readonly string? _dir;
+
+    public InProcessBackend(string? stateDir = null)
+    {
+        _dir = stateDir;
+        if (_dir is null || !Directory.Exists(_dir)) return;
+        foreach (var file in Directory.GetFiles(_dir, "*.running"))
+        {
+            string name = Path.GetFileNameWithoutExtension(file);
+            string bridge = File.ReadAllText(file).Trim();
+            _running[name] = bridge.Length == 0 ? null : bridge;
+        }
+    }
     private readonly Dictionary<string, string?> _running = new(StringComparer.Ordinal); // name → bridge
     private readonly HashSet<string> _hostDevices = new(StringComparer.Ordinal);
 
@@ -25,14 +40,24 @@ public sealed class InProcessBackend : INetworkBackend
     {
         ArgumentNullException.ThrowIfNull(def);
         OnStart?.Invoke(def);
-        lock (_lock) _running[def.Name] = def.Bridge;
+        lock (_lock)
+        {
+            _running[def.Name] = def.Bridge;
+            if (_dir is not null) AtomicFile.Write(RecordOf(def.Name), def.Bridge ?? "");
+        }
     }
 
     public void Stop(NetworkDef def)
     {
         ArgumentNullException.ThrowIfNull(def);
-        lock (_lock) _running.Remove(def.Name);
+        lock (_lock)
+        {
+            _running.Remove(def.Name);
+            if (_dir is not null) AtomicFile.Delete(RecordOf(def.Name));
+        }
     }
+
+    private string RecordOf(string name) => Path.Combine(_dir!, name + ".running");
 
     public bool IsRunning(NetworkDef def)
     {

@@ -52,6 +52,7 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
         var session = Session(client);
         if (DispatchConnect(client, session, header, body)) return;
         Table.TryGet(header.Procedure, out var info);
+        if (DispatchNetwork(client, session, header, body, info)) return;
         NotServed(session, info);
     }
 
@@ -119,4 +120,5 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
 }
 
 /// <summary>What the remote handlers need from the daemon.</summary>
-public sealed record RemoteContext(bool Privileged, int KeepaliveInterval, int KeepaliveCount);
+public sealed record RemoteContext(bool Privileged, int KeepaliveInterval, int KeepaliveCount,
+    VirtNetworkd.NetworkDriver.Driver.NetworkDriver? Networks = null);

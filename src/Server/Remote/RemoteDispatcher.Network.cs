@@ -1,0 +1,188 @@
+using VirtNetworkd.NetworkDriver.Driver;
+using VirtNetworkd.Protocol.Framing;
+using VirtNetworkd.Protocol.Programs;
+using VirtNetworkd.Protocol.Remote;
+using VirtNetworkd.Protocol.Xdr;
+using VirtNetworkd.Server.Rpc;
+
+namespace VirtNetworkd.Server.Remote;
+
+/// <summary>
+/// The network procedures served by the network driver. Queries run inline; calls that write
+/// state to disk (define, create, destroy, undefine, autostart) run on the worker pool.
+/// </summary>
+public sealed partial class RemoteDispatcher
+{
+    private const int NetworkListMax = 16384; // REMOTE_NETWORK_LIST_MAX
+
+    private bool DispatchNetwork(ClientConnection client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body, ProcedureInfo info)
+    {
+        var driver = _context.Networks;
+        if (driver is null) return false;
+        switch ((Procedure)h.Procedure)
+        {
+            case Procedure.ConnectNumOfNetworks:
+                NoArgs(body);
+                Ready(session, info);
+                client.Reply(h, new ConnectNumOfNetworksRet { Num = driver.NumOfNetworks() });
+                return true;
+            case Procedure.ConnectNumOfDefinedNetworks:
+                NoArgs(body);
+                Ready(session, info);
+                client.Reply(h, new ConnectNumOfDefinedNetworksRet { Num = driver.NumOfDefined() });
+                return true;
+            case Procedure.ConnectListNetworks:
+            {
+                int max = Args<ConnectListNetworksArgs>(body).Maxnames;
+                Ready(session, info);
+                if (max > NetworkListMax) throw RpcErrors.Rpc("maxnames > REMOTE_NETWORK_LIST_MAX");
+                client.Reply(h, new ConnectListNetworksRet { Names = [.. driver.ListNetworks(max)] });
+                return true;
+            }
+            case Procedure.ConnectListDefinedNetworks:
+            {
+                int max = Args<ConnectListDefinedNetworksArgs>(body).Maxnames;
+                Ready(session, info);
+                if (max > NetworkListMax) throw RpcErrors.Rpc("maxnames > REMOTE_NETWORK_LIST_MAX");
+                client.Reply(h, new ConnectListDefinedNetworksRet { Names = [.. driver.ListDefined(max)] });
+                return true;
+            }
+            case Procedure.ConnectListAllNetworks:
+            {
+                var args = Args<ConnectListAllNetworksArgs>(body);
+                Ready(session, info);
+                var all = driver.ListAll(args.Flags);
+                if (all.Count > NetworkListMax)
+                    throw RpcErrors.Rpc($"Too many networks '{all.Count}' for limit '{NetworkListMax}'");
+                var nets = args.NeedResults != 0 ? all.Select(Wire).ToArray() : [];
+                client.Reply(h, new ConnectListAllNetworksRet { Nets = nets, Ret = (uint)all.Count });
+                return true;
+            }
+            case Procedure.NetworkLookupByName:
+            {
+                var name = Args<NetworkLookupByNameArgs>(body).Name;
+                Ready(session, info);
+                client.Reply(h, new NetworkLookupByNameRet { Net = Wire(driver.LookupByName(name)) });
+                return true;
+            }
+            case Procedure.NetworkLookupByUuid:
+            {
+                var uuid = Args<NetworkLookupByUuidArgs>(body).Uuid;
+                Ready(session, info);
+                client.Reply(h, new NetworkLookupByUuidRet { Net = Wire(driver.LookupByUuid(new Guid(uuid, bigEndian: true))) });
+                return true;
+            }
+            case Procedure.NetworkGetXmlDesc:
+            {
+                var args = Args<NetworkGetXmlDescArgs>(body);
+                Ready(session, info);
+                client.Reply(h, new NetworkGetXmlDescRet { Xml = driver.GetXmlDesc(Ref(args.Net), args.Flags) });
+                return true;
+            }
+            case Procedure.NetworkGetBridgeName:
+            {
+                var args = Args<NetworkGetBridgeNameArgs>(body);
+                Ready(session, info);
+                client.Reply(h, new NetworkGetBridgeNameRet { Name = driver.GetBridgeName(Ref(args.Net)) });
+                return true;
+            }
+            case Procedure.NetworkGetAutostart:
+            {
+                var args = Args<NetworkGetAutostartArgs>(body);
+                Ready(session, info);
+                client.Reply(h, new NetworkGetAutostartRet { Autostart = driver.GetAutostart(Ref(args.Net)) ? 1 : 0 });
+                return true;
+            }
+            case Procedure.NetworkIsActive:
+            {
+                var args = Args<NetworkIsActiveArgs>(body);
+                Ready(session, info);
+                client.Reply(h, new NetworkIsActiveRet { Active = driver.IsActive(Ref(args.Net)) ? 1 : 0 });
+                return true;
+            }
+            case Procedure.NetworkIsPersistent:
+            {
+                var args = Args<NetworkIsPersistentArgs>(body);
+                Ready(session, info);
+                client.Reply(h, new NetworkIsPersistentRet { Persistent = driver.IsPersistent(Ref(args.Net)) ? 1 : 0 });
+                return true;
+            }
+            case Procedure.NetworkDefineXml:
+            {
+                var xml = Args<NetworkDefineXmlArgs>(body).Xml;
+                Ready(session, info);
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkDefineXmlRet { Net = Wire(driver.DefineXml(xml, 0)) }, flush: true));
+                return true;
+            }
+            case Procedure.NetworkDefineXmlFlags:
+            {
+                var args = Args<NetworkDefineXmlFlagsArgs>(body);
+                Ready(session, info);
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkDefineXmlFlagsRet { Net = Wire(driver.DefineXml(args.Xml, args.Flags)) }, flush: true));
+                return true;
+            }
+            case Procedure.NetworkCreateXml:
+            {
+                var xml = Args<NetworkCreateXmlArgs>(body).Xml;
+                Ready(session, info);
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkCreateXmlRet { Net = Wire(driver.CreateXml(xml, 0)) }, flush: true));
+                return true;
+            }
+            case Procedure.NetworkCreateXmlFlags:
+            {
+                var args = Args<NetworkCreateXmlFlagsArgs>(body);
+                Ready(session, info);
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkCreateXmlFlagsRet { Net = Wire(driver.CreateXml(args.Xml, args.Flags)) }, flush: true));
+                return true;
+            }
+            case Procedure.NetworkCreate:
+            {
+                var net = Ref(Args<NetworkCreateArgs>(body).Net);
+                Ready(session, info);
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.Create(net); c.Reply(hh, new XdrVoid(), flush: true); });
+                return true;
+            }
+            case Procedure.NetworkDestroy:
+            {
+                var net = Ref(Args<NetworkDestroyArgs>(body).Net);
+                Ready(session, info);
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.Destroy(net); c.Reply(hh, new XdrVoid(), flush: true); });
+                return true;
+            }
+            case Procedure.NetworkUndefine:
+            {
+                var net = Ref(Args<NetworkUndefineArgs>(body).Net);
+                Ready(session, info);
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.Undefine(net); c.Reply(hh, new XdrVoid(), flush: true); });
+                return true;
+            }
+            case Procedure.NetworkSetAutostart:
+            {
+                var args = Args<NetworkSetAutostartArgs>(body);
+                var net = Ref(args.Net);
+                bool on = args.Autostart != 0;
+                Ready(session, info);
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.SetAutostart(net, on); c.Reply(hh, new XdrVoid(), flush: true); });
+                return true;
+            }
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The network connection is open, and a read-only client only reads.</summary>
+    private static void Ready(RemoteSession session, ProcedureInfo info)
+    {
+        if (!session.Opened) throw RpcErrors.Internal("connection not open");
+        RequireWritable(session, info, info.ApiName ?? info.Name);
+    }
+
+    private static NonnullNetwork Wire(NetworkRef net)
+    {
+        var uuid = new byte[16];
+        net.Uuid.TryWriteBytes(uuid, bigEndian: true, out _);
+        return new NonnullNetwork { Name = net.Name, Uuid = uuid };
+    }
+
+    private static NetworkRef Ref(in NonnullNetwork net) => new(net.Name, new Guid(net.Uuid, bigEndian: true));
+}
