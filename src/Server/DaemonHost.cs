@@ -93,7 +93,7 @@ public sealed class DaemonHost
                 return Fail($"Failed to initialize the network driver: {e.Message}");
             }
             Reload += networks.Reload;
-            var remote = new RemoteDispatcher(new RemoteContext(_env.Privileged, _config.KeepaliveInterval, (int)_config.KeepaliveCount, networks));
+            var remote = new RemoteDispatcher(new RemoteContext(_env.Privileged, _config.KeepaliveInterval, (int)_config.KeepaliveCount, networks, new NetworkEventHub(networks)));
             var admin = new AdminDispatcher();
             _server = new RpcServer(limits, adminLimits, role => role == ListenerRole.Admin ? admin : remote, Log.For("rpc"));
             foreach (var l in listeners) _server.AddListener(l.WithAuth(AuthFor(l.Role)));

@@ -165,10 +165,80 @@ public sealed partial class RemoteDispatcher
                 client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.SetAutostart(net, on); c.Reply(hh, new XdrVoid(), flush: true); });
                 return true;
             }
+            case Procedure.NetworkUpdate:
+            {
+                var a = Args<NetworkUpdateArgs>(body);
+                var net = Ref(a.Net);
+                Ready(session, info);
+                client.RunOnWorker(h, info.HighPriority, (c, hh) =>
+                {
+                    driver.Update(net, (int)a.Command, (int)a.Section, a.ParentIndex, a.Xml, a.Flags);
+                    c.Reply(hh, new XdrVoid(), flush: true);
+                });
+                return true;
+            }
+            case Procedure.NetworkSetMetadata:
+            {
+                var a = Args<NetworkSetMetadataArgs>(body);
+                var net = Ref(a.Network);
+                Ready(session, info);
+                client.RunOnWorker(h, info.HighPriority, (c, hh) =>
+                {
+                    driver.SetMetadata(net, a.Type, a.Metadata, a.Key, a.Uri, a.Flags);
+                    c.Reply(hh, new XdrVoid(), flush: true);
+                });
+                return true;
+            }
+            case Procedure.NetworkGetMetadata:
+            {
+                var a = Args<NetworkGetMetadataArgs>(body);
+                Ready(session, info);
+                client.Reply(h, new NetworkGetMetadataRet { Metadata = driver.GetMetadata(Ref(a.Network), a.Type, a.Uri, a.Flags) });
+                return true;
+            }
+            case Procedure.NetworkGetDhcpLeases:
+            {
+                var a = Args<NetworkGetDhcpLeasesArgs>(body);
+                Ready(session, info);
+                var leases = driver.GetDhcpLeases(Ref(a.Net), a.Mac, a.Flags);
+                if (leases.Count > DhcpLeasesMax)
+                    throw RpcErrors.Internal($"Number of leases is {leases.Count}, which exceeds max limit: {DhcpLeasesMax}");
+                var wire = a.NeedResults != 0
+                    ? leases.Select(l => new NetworkDhcpLease
+                    {
+                        Iface = l.Iface, Expirytime = l.ExpiryTime, Type = l.Type, Mac = l.Mac, Iaid = l.Iaid,
+                        Ipaddr = l.IpAddr, Prefix = l.Prefix, Hostname = l.Hostname, Clientid = l.ClientId,
+                    }).ToArray()
+                    : [];
+                client.Reply(h, new NetworkGetDhcpLeasesRet { Leases = wire, Ret = (uint)leases.Count });
+                return true;
+            }
+            case Procedure.ConnectNetworkEventRegisterAny:
+            {
+                var a = Args<ConnectNetworkEventRegisterAnyArgs>(body);
+                Ready(session, info);
+                if (a.EventID < 0 || a.EventID >= NetworkEventHub.EventIdLast)
+                    throw new NetworkDriver.Errors.LibvirtError(NetworkDriver.Errors.VirErrorCode.InvalidArg, NetworkDriver.Errors.VirErrorDomain.Rpc, $"unsupported network event ID {a.EventID}");
+                Guid? filter = a.Net is { } n ? Ref(n).Uuid : null;
+                int id = _context.Events!.Register(client, a.EventID, filter);
+                client.Reply(h, new ConnectNetworkEventRegisterAnyRet { CallbackID = id });
+                return true;
+            }
+            case Procedure.ConnectNetworkEventDeregisterAny:
+            {
+                var a = Args<ConnectNetworkEventDeregisterAnyArgs>(body);
+                Ready(session, info);
+                if (!_context.Events!.Deregister(client, a.CallbackID))
+                    throw RpcErrors.Internal($"network event callback {a.CallbackID} not registered");
+                client.Reply(h, new XdrVoid());
+                return true;
+            }
             default:
                 return false;
         }
     }
+
+    private const int DhcpLeasesMax = 65536; // REMOTE_NETWORK_DHCP_LEASES_MAX
 
     /// <summary>The network connection is open, and a read-only client only reads.</summary>
     private static void Ready(RemoteSession session, ProcedureInfo info)
@@ -177,7 +247,7 @@ public sealed partial class RemoteDispatcher
         RequireWritable(session, info, info.ApiName ?? info.Name);
     }
 
-    private static NonnullNetwork Wire(NetworkRef net)
+    internal static NonnullNetwork Wire(NetworkRef net)
     {
         var uuid = new byte[16];
         net.Uuid.TryWriteBytes(uuid, bigEndian: true, out _);

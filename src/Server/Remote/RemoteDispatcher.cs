@@ -35,9 +35,7 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
     public bool NeedsAuth(int procedure) => procedure is not ((int)Procedure.AuthList or (int)Procedure.AuthSaslInit
         or (int)Procedure.AuthSaslStart or (int)Procedure.AuthSaslStep or (int)Procedure.AuthPolkit);
 
-    public void OnClientClosed(ClientConnection client)
-    {
-    }
+    public void OnClientClosed(ClientConnection client) => _context.Events?.RemoveClient(client);
 
     private static RemoteSession Session(ClientConnection client)
     {
@@ -121,4 +119,4 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
 
 /// <summary>What the remote handlers need from the daemon.</summary>
 public sealed record RemoteContext(bool Privileged, int KeepaliveInterval, int KeepaliveCount,
-    VirtNetworkd.NetworkDriver.Driver.NetworkDriver? Networks = null);
+    VirtNetworkd.NetworkDriver.Driver.NetworkDriver? Networks = null, NetworkEventHub? Events = null);
