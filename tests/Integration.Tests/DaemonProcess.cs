@@ -58,6 +58,9 @@ public sealed class DaemonProcess : IDisposable
             Directory.CreateDirectory(Path.Combine(root, "etc/libvirt"));
             File.WriteAllText(Path.Combine(root, "etc/libvirt/virtnetworkd.conf"), config);
         }
+        // a daemon killed with SIGKILL leaves its socket file: wait for the new one, not the old
+        var stale = Path.Combine(root, "run/libvirt/virtnetworkd-sock");
+        if (waitForSocket && File.Exists(stale)) File.Delete(stale);
         var (file, prefix) = Command();
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in prefix.Concat(args ?? [])) psi.ArgumentList.Add(a);
