@@ -108,7 +108,8 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
     /// <summary>The error domain of a public API: the VIR_FROM_THIS of the file that defines it.</summary>
     public static VirErrorDomain ApiDomain(string api)
     {
-        if (api.StartsWith("virNetwork", StringComparison.Ordinal) || api.Contains("Network", StringComparison.Ordinal)) return VirErrorDomain.Network;
+        // virNetwork* and virConnect*Network* live in libvirt-network.c
+        if (api.Contains("Network", StringComparison.Ordinal)) return VirErrorDomain.Network;
         if (api.StartsWith("virDomainSnapshot", StringComparison.Ordinal)) return VirErrorDomain.DomainSnapshot;
         if (api.StartsWith("virDomainCheckpoint", StringComparison.Ordinal)) return VirErrorDomain.DomainCheckpoint;
         if (api.StartsWith("virStream", StringComparison.Ordinal)) return VirErrorDomain.Streams;

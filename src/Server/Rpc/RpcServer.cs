@@ -163,7 +163,15 @@ public sealed class RpcServer : IAsyncDisposable
         await StopAcceptingAsync().ConfigureAwait(false);
         await Task.Run(() => Workers.WaitIdle(grace)).ConfigureAwait(false);
         foreach (var (_, entry) in _clients) entry.Client.Abort();
-        await Task.WhenAll(_clients.Values.Select(c => c.Run)).WaitAsync(grace).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_clients.Values.Select(c => c.Run)).WaitAsync(grace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // a stuck client must not turn a clean stop into a crash
+            Log.Warn($"{_clients.Count} clients did not finish within {grace.TotalSeconds} seconds");
+        }
         Workers.Dispose();
     }
 
