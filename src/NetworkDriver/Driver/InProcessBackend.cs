@@ -1,4 +1,5 @@
 using VirtNetworkd.NetworkDriver.Xml;
+using VirtNetworkd.NetworkDriver.Xml.Net;
 
 namespace VirtNetworkd.NetworkDriver.Driver;
 
@@ -74,4 +75,51 @@ public sealed class InProcessBackend : INetworkBackend
     }
 
     public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) => [];
+
+    private readonly Dictionary<string, IReadOnlyList<VirtualFunction>> _vfs = new(StringComparer.Ordinal);
+
+    /// <summary>Declares the VFs of a PF, instead of reading them from sysfs.</summary>
+    public void SetVirtualFunctions(string pfDev, IReadOnlyList<VirtualFunction> vfs) { lock (_lock) _vfs[pfDev] = vfs; }
+
+    public IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev)
+    {
+        ArgumentNullException.ThrowIfNull(pfDev);
+        lock (_lock)
+            if (_vfs.TryGetValue(pfDev, out var declared)) return declared;
+        return SysfsVirtualFunctions.Read(pfDev);
+    }
+
+    /// <summary>QoS classes the in-process backend would have put on each bridge: class id → rate, by bridge.</summary>
+    public IReadOnlyDictionary<uint, ulong> BandwidthClasses(string bridge)
+    {
+        lock (_lock) return _classes.TryGetValue(bridge, out var c) ? new Dictionary<uint, ulong>(c) : [];
+    }
+
+    private readonly Dictionary<string, Dictionary<uint, ulong>> _classes = new(StringComparer.Ordinal);
+
+    private Dictionary<uint, ulong> Classes(NetworkDef net)
+    {
+        string bridge = net.Bridge ?? "";
+        if (!_classes.TryGetValue(bridge, out var c)) _classes[bridge] = c = [];
+        return c;
+    }
+
+    public void PlugBandwidth(NetworkDef net, MacAddr mac, BandwidthDef portBandwidth, uint classId)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentNullException.ThrowIfNull(portBandwidth);
+        lock (_lock) Classes(net)[classId] = portBandwidth.Inbound?.Floor ?? 0;
+    }
+
+    public void UnplugBandwidth(NetworkDef net, uint classId)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        lock (_lock) Classes(net).Remove(classId);
+    }
+
+    public void UpdateBandwidthRate(NetworkDef net, uint classId, ulong rate)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        lock (_lock) Classes(net)[classId] = rate;
+    }
 }

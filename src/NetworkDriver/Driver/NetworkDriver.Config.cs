@@ -47,7 +47,7 @@ public sealed partial class NetworkDriver
             }
             if (live is not null)
             {
-                Io(() => Store.SaveStatus(live, obj.ClassIdBitmap, obj.FloorSum, obj.Taints), $"cannot write status file '{Store.StatusFile(obj.Name)}'");
+                Io(() => Store.SaveStatus(live, obj.ClassIds.ToString(), obj.FloorSum, obj.Taints), $"cannot write status file '{Store.StatusFile(obj.Name)}'");
                 obj.Def = live;
             }
         }
@@ -113,7 +113,7 @@ public sealed partial class NetworkDriver
             NetworkDef? config = doConfig ? WithMetadata(obj.PersistentDef, type, metadata, key, uri) : null;
             if (live is not null)
             {
-                Io(() => Store.SaveStatus(live, obj.ClassIdBitmap, obj.FloorSum, obj.Taints), $"cannot write status file '{Store.StatusFile(obj.Name)}'");
+                Io(() => Store.SaveStatus(live, obj.ClassIds.ToString(), obj.FloorSum, obj.Taints), $"cannot write status file '{Store.StatusFile(obj.Name)}'");
                 obj.Def = live;
             }
             if (config is not null)

@@ -191,26 +191,37 @@ public sealed partial class NetworkDriver
     private void StartNetwork(NetworkObj obj)
     {
         if (obj.Active) throw Err(VirErrorCode.OperationInvalid, "network is already active");
+        DropAllPorts(obj);
         NetworkDef? savedNew = obj.NewDef;
+        NetworkDef savedDef = obj.Def;
         if (obj.Persistent && obj.NewDef is null) obj.NewDef = obj.Def.Clone();
         try
         {
+            if (UsesExternalDevices(obj.Def))
+            {
+                obj.Def = obj.Def.Clone(); // the interface pool belongs to the live definition only
+                CreateInterfacePool(obj.Def);
+            }
             _backend.Start(obj.Def);
         }
         catch
         {
+            obj.Def = savedDef;
             obj.NewDef = savedNew;
             throw;
         }
         obj.Active = true;
+        obj.FloorSum = 0;
+        obj.ClassIds = ClassIdMap.Default();
         try
         {
-            Store.SaveStatus(obj.Def, obj.ClassIdBitmap, obj.FloorSum, obj.Taints);
+            Store.SaveStatus(obj.Def, obj.ClassIds.ToString(), obj.FloorSum, obj.Taints);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _backend.Stop(obj.Def);
             obj.Active = false;
+            obj.Def = savedDef;
             obj.NewDef = savedNew;
             throw Err(VirErrorCode.SystemError, $"cannot save status file '{Store.StatusFile(obj.Name)}': {e.Message}");
         }
@@ -223,6 +234,7 @@ public sealed partial class NetworkDriver
         try { Store.DeleteStatus(obj.Name); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         _backend.Stop(obj.Def);
         obj.Active = false;
+        DropAllPorts(obj);
         obj.UnsetDefTransient();
     }
 

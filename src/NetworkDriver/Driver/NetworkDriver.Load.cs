@@ -23,7 +23,11 @@ public sealed partial class NetworkDriver
             foreach (NetworkObj obj in _byName.Values.ToArray())
             {
                 if (!obj.Active) continue;
-                if (_backend.IsRunning(obj.Def)) continue;
+                if (_backend.IsRunning(obj.Def))
+                {
+                    ReloadPorts(obj, errors);
+                    continue;
+                }
                 // stale state: the network did not survive
                 try { Store.DeleteStatus(obj.Name); } catch (IOException) { }
                 obj.Active = false;
@@ -56,7 +60,7 @@ public sealed partial class NetworkDriver
             {
                 NetworkStatus st = Store.LoadStatus(name);
                 (NetworkObj obj, _) = AssignDef(st.Def, live: true, checkLive: false);
-                obj.ClassIdBitmap = st.ClassIdBitmap;
+                obj.ClassIds = ClassIdMap.Parse(st.ClassIdBitmap) ?? ClassIdMap.Default();
                 obj.FloorSum = st.FloorSum;
                 obj.Taints.Clear();
                 obj.Taints.AddRange(st.Taints);

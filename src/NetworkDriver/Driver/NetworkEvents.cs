@@ -17,3 +17,9 @@ public sealed record NetworkLifecycleEventArgs(NetworkRef Network, NetworkLifecy
 
 /// <summary>VIR_NETWORK_EVENT_ID_METADATA_CHANGE (1): metadata type and namespace URI (null unless type is element).</summary>
 public sealed record NetworkMetadataChangeEventArgs(NetworkRef Network, int Type, string? NsUri);
+
+/// <summary>Identifies a network port the way a virNetworkPortPtr does: its network and its UUID.</summary>
+public readonly record struct NetworkPortRef(NetworkRef Network, Guid Uuid);
+
+/// <summary>One typed parameter of virNetworkPortGetParameters / SetParameters (all are unsigned ints).</summary>
+public readonly record struct PortParameter(string Field, uint Value);

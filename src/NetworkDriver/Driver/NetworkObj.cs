@@ -16,9 +16,11 @@ internal sealed class NetworkObj
     public bool Active { get; set; }
     public bool Persistent { get; set; }
     public bool Autostart { get; set; }
-    /// <summary>Status-file bookkeeping kept as libvirt writes it.</summary>
-    public string ClassIdBitmap { get; set; } = "0-2";
+    /// <summary>QoS bookkeeping kept in the status file: class IDs in use and the sum of the ports' inbound floors.</summary>
+    public ClassIdMap ClassIds { get; set; } = ClassIdMap.Default();
     public ulong FloorSum { get; set; }
+    /// <summary>The ports of a running network (virNetworkObj's ports), by port UUID.</summary>
+    public Dictionary<Guid, NetworkPortDef> Ports { get; } = [];
     public List<string> Taints { get; } = [];
 
     public string Name => Def.Name;

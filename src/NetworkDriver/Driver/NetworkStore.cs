@@ -15,7 +15,7 @@ public sealed record NetworkStatus(NetworkDef Def, string ClassIdBitmap, ulong F
 /// in the autostart directory, and &lt;networkstatus&gt; files NAME.xml in the state directory.
 /// Every write is atomic (<see cref="AtomicFile"/>).
 /// </summary>
-public sealed class NetworkStore
+public sealed partial class NetworkStore
 {
     private static readonly string[] TaintNames = ["hook-script"];
 
@@ -38,14 +38,20 @@ public sealed class NetworkStore
     public static string ConfigText(NetworkDef def)
     {
         string who = IsShellSafe(def.Name) ? def.Name : VirUuid.Format(def.Uuid);
+        return SavedText("net-edit", who, NetworkXml.Format(def, NetworkFormatFlags.Inactive));
+    }
+
+    /// <summary>virXMLSaveFile: the XML behind a comment naming the virsh command that changes it.</summary>
+    private static string SavedText(string virshCommand, string who, string xml)
+    {
         var sb = new StringBuilder();
         sb.Append("<!--\n");
         sb.Append("WARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\n");
         sb.Append("OVERWRITTEN AND LOST. Changes to this xml configuration should be made using:\n");
-        sb.Append("  virsh net-edit ").Append(who).Append('\n');
+        sb.Append("  virsh ").Append(virshCommand).Append(' ').Append(who).Append('\n');
         sb.Append("or other application using the libvirt API.\n");
         sb.Append("-->\n\n");
-        sb.Append(NetworkXml.Format(def, NetworkFormatFlags.Inactive));
+        sb.Append(xml);
         return sb.ToString();
     }
 

@@ -53,7 +53,7 @@ public sealed partial class RemoteDispatcher
                 Ready(session, info);
                 var all = driver.ListAll(args.Flags);
                 if (all.Count > NetworkListMax)
-                    throw RpcErrors.Rpc($"Too many networks '{all.Count}' for limit '{NetworkListMax}'");
+                    throw RpcErrors.Internal($"Too many networks '{all.Count}' for limit '{NetworkListMax}'");
                 var nets = args.NeedResults != 0 ? all.Select(Wire).ToArray() : [];
                 client.Reply(h, new ConnectListAllNetworksRet { Nets = nets, Ret = (uint)all.Count });
                 return true;

@@ -50,7 +50,7 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
         var session = Session(client);
         if (DispatchConnect(client, session, header, body)) return;
         Table.TryGet(header.Procedure, out var info);
-        if (DispatchNetwork(client, session, header, body, info)) return;
+        if (DispatchNetwork(client, session, header, body, info) || DispatchPort(client, session, header, body, info)) return;
         NotServed(session, info);
     }
 
