@@ -3,9 +3,15 @@
 # See bench/README.md, "RPC throughput: virtnetworkd vs libvirtd".
 #
 #   bench/run-rpc-bench.sh [--reference-only] [--seconds S] [--warmup S] [--cases "1x1 8x8 64x4"]
+#                          [--calls "get_lib_version ..." | --all-calls]
 #                          [--runs N] [--threads T] [--no-publish | --daemon PATH] [--out DIR]
 #
 #   --reference-only  skip our daemon: benchmark the reference daemon alone (a partial run)
+#   --calls LIST      calls to measure (default get_lib_version): get_lib_version, lookup_by_name,
+#                     get_xml_desc, list_all_networks, is_active, num_of_networks; for all but the
+#                     first, 100 inactive networks benchnet000..benchnet099 are defined on both
+#                     daemons for the matrix and undefined after it (lookups target benchnet050)
+#   --all-calls       all of them
 #   --seconds S       measured window per case (default 10)      --warmup S   warm-up per case (default 2)
 #   --cases LIST      CONNECTIONSxDEPTH cases (default "1x1 8x8 64x4")
 #   --runs N          start-up runs per daemon, the median is reported (default 5)
@@ -14,29 +20,37 @@
 #   --daemon PATH     benchmark this virtnetworkd executable instead (no publish), e.g. a JIT build
 #   --out DIR         where the raw JSON results and results.md go (default /tmp/vnd-bench-<time>)
 #
-# Needs root (the reference daemon runs in a network namespace), dotnet and jq.
+# Needs root (the reference daemon runs in a network namespace), dotnet, jq, virsh and flock.
+# Others use the reference daemon too: from its start to its stop (and the undefines) the script
+# holds an exclusive flock on /tmp/vnd-reference.lock, waiting up to 15 minutes for it.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ref_script=/work/shared/reference/reference-daemon.sh
 ref_dir=/tmp/vnd-bench-ref
 ref_ns=vnref   # the namespace reference-daemon.sh runs libvirtd in
+ref_lock=/tmp/vnd-reference.lock
+bench_nets=100 target_net=benchnet050
 aot_dir=$repo/artifacts/virtnetworkd-aot
 
 daemon_bin=$aot_dir/virtnetworkd ours_label="virtnetworkd (ours, AOT)"
 reference_only=0 seconds=10 warmup=2 cases="1x1 8x8 64x4" runs=5 threads=1 publish=1 out=""
+all_calls="get_lib_version lookup_by_name get_xml_desc list_all_networks is_active num_of_networks"
+calls=get_lib_version
 while [ $# -gt 0 ]; do
   case "$1" in
     --reference-only) reference_only=1 ;;
     --seconds) seconds=$2; shift ;;
     --warmup) warmup=$2; shift ;;
     --cases) cases=$2; shift ;;
+    --calls) calls=$2; shift ;;
+    --all-calls) calls=$all_calls ;;
     --runs) runs=$2; shift ;;
     --threads) threads=$2; shift ;;
     --no-publish) publish=0 ;;
     --out) out=$2; shift ;;
     --daemon) daemon_bin=$2; publish=0; ours_label="virtnetworkd (ours, $2)"; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run-rpc-bench: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -48,12 +62,25 @@ die() { echo "run-rpc-bench: FAILED: $*" >&2; exit 1; }
 log() { echo "run-rpc-bench: $*" >&2; }
 command -v dotnet >/dev/null || die "dotnet is not on PATH"
 command -v jq >/dev/null || die "jq is not installed (apt-get install jq)"
+command -v virsh >/dev/null || die "virsh is not installed (apt-get install libvirt-clients)"
+command -v flock >/dev/null || die "flock is not installed (util-linux)"
+need_nets=0
+for call in $calls; do
+  case "$call" in
+    get_lib_version) ;;
+    lookup_by_name|get_xml_desc|list_all_networks|is_active|num_of_networks) need_nets=1 ;;
+    *) die "unknown call $call in --calls (known: $all_calls)" ;;
+  esac
+done
 [ -f "$ref_script" ] || die "no reference daemon script at $ref_script"
 
 # ------------------------------------------------------------------ clean-up, also on error
-ours_pid="" ours_root="" ref_started=0
+ours_pid="" ours_root="" ref_started=0 nets_on=""
 cleanup() {
   local rc=$?
+  local uri
+  set +eu
+  for uri in $nets_on; do undefine_nets "$uri" || true; done
   if [ -n "$ours_pid" ] && kill -0 "$ours_pid" 2>/dev/null; then
     kill -TERM "$ours_pid" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$ours_pid" 2>/dev/null || break; sleep 0.1; done
@@ -76,7 +103,7 @@ loadgen=$repo/bench/LoadGen/bin/Release/net10.0/vnd-loadgen
 if [ "$reference_only" = 0 ]; then
   if [ "$publish" = 1 ]; then
     log "publishing our daemon with NativeAOT into $aot_dir (takes a few minutes)"
-    (cd "$repo" && dotnet publish src/Server -c Release -r linux-x64 -p:PublishAot=true -o artifacts/virtnetworkd-aot -nologo -v quiet) \
+    (cd "$repo" && dotnet publish src/Server -c Release -r linux-x64 -o artifacts/virtnetworkd-aot -nologo -v quiet) \
       >"$out/publish-ours.log" 2>&1 || { tail -30 "$out/publish-ours.log" >&2; die "NativeAOT publish of src/Server failed (log: $out/publish-ours.log)"; }
   fi
   [ -x "$daemon_bin" ] || die "no executable $daemon_bin (publish it, or drop --no-publish)"
@@ -94,13 +121,62 @@ answers() {
   cat "$out/smoke.err" >&2
   return 1
 }
+
+# 100 small inactive networks, alternately NAT and routed, each with its own bridge and /24
+bench_names() { local i; for ((i = 0; i < bench_nets; i++)); do printf 'benchnet%03d\n' "$i"; done; }
+write_net_xml() {
+  local i mode
+  mkdir -p "$out/nets"
+  for ((i = 0; i < bench_nets; i++)); do
+    mode=nat; [ $((i % 2)) = 1 ] && mode=route
+    printf '<network>\n  <name>benchnet%03d</name>\n  <forward mode="%s"/>\n  <bridge name="vndbench%03d" stp="on" delay="0"/>\n  <ip address="10.213.%d.1" netmask="255.255.255.0"/>\n</network>\n' \
+      "$i" "$mode" "$i" "$i" >"$out/nets/benchnet$(printf %03d "$i").xml"
+  done
+}
+# virsh takes several commands separated by ';' in one connection; it carries on after a failed
+# one, so the result is checked by listing.
+count_nets() {
+  local names
+  names=$(virsh -q -c "$1" net-list --all --name) || return 1
+  grep -c '^benchnet[0-9][0-9][0-9]$' <<<"$names" || true
+}
+define_nets() {
+  local uri=$1 log=$out/define-$2.log cmds="" n
+  nets_on="$nets_on $uri"
+  n=$(count_nets "$uri") || die "virsh cannot list the networks on $uri"
+  [ "$n" = 0 ] || undefine_nets "$uri" || die "cannot remove old benchnet networks on $uri"
+  for n in $(bench_names); do cmds+="net-define $out/nets/$n.xml;"; done
+  virsh -q -c "$uri" "$cmds" >"$log" 2>&1 || true
+  n=$(count_nets "$uri") || die "virsh cannot list the networks on $uri"
+  [ "$n" = "$bench_nets" ] || { tail -5 "$log" >&2; die "$n of $bench_nets networks defined on $uri (log: $log)"; }
+}
+undefine_nets() {
+  local uri=$1 cmds="" n
+  for n in $(virsh -q -c "$uri" net-list --all --name 2>/dev/null | grep '^benchnet[0-9][0-9][0-9]$' || true); do cmds+="net-undefine $n;"; done
+  [ -z "$cmds" ] || virsh -q -c "$uri" "$cmds" >/dev/null 2>&1 || true
+  n=$(count_nets "$uri" 2>/dev/null) || { log "cannot list the networks on $uri to check the undefines"; return 1; }
+  [ "$n" = 0 ] || { log "$n benchnet networks are still defined on $uri"; return 1; }
+  nets_on=${nets_on/" $uri"/}
+}
+call_arg() {
+  case "$1" in
+    lookup_by_name|get_xml_desc|is_active) echo "$1:$target_net" ;;
+    *) echo "$1" ;;
+  esac
+}
+
 load_before=$(load_avg)
 
 # ------------------------------------------------------------------ reference daemon
+# The lock is held by fd 9 until the script exits (after the clean-up); the daemons started
+# below get fd 9 closed so that none of them keeps the lock.
+exec 9>>"$ref_lock"
+log "waiting for the lock on $ref_lock (up to 15 minutes)"
+flock -w 900 9 || die "the reference daemon lock $ref_lock was not free within 15 minutes"
 log "starting the reference daemon in $ref_dir"
 ref_started=1
-bash "$ref_script" start "$ref_dir" >"$out/ref-uri.txt" || die "the reference daemon did not start (see $ref_dir/libvirtd.log)"
-ref_sock=$ref_dir/libvirt-sock
+bash "$ref_script" start "$ref_dir" 9>&- >"$out/ref-uri.txt" || die "the reference daemon did not start (see $ref_dir/libvirtd.log)"
+ref_sock=$ref_dir/libvirt-sock ref_uri=$(cat "$out/ref-uri.txt")
 ref_pid=$(cat "$ref_dir/pid")
 
 # Start-up time: reference-daemon.sh has set up the config, the driver folder and the network
@@ -111,9 +187,9 @@ kill -TERM "$ref_pid"
 for _ in $(seq 100); do kill -0 "$ref_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$ref_pid" 2>/dev/null && die "the reference daemon (pid $ref_pid) did not stop on SIGTERM"
 LIBVIRT_DRIVER_DIR=$ref_dir/drivers "$loadgen" startup --json --runs "$runs" --socket "$ref_sock" -- \
-  ip netns exec "$ref_ns" libvirtd -f "$ref_dir/libvirtd.conf" -p "$ref_dir/pid" >"$out/startup-reference.json" \
+  ip netns exec "$ref_ns" libvirtd -f "$ref_dir/libvirtd.conf" -p "$ref_dir/pid" 9>&- >"$out/startup-reference.json" \
   || die "start-up runs of the reference daemon failed"
-bash "$ref_script" start "$ref_dir" >/dev/null || die "the reference daemon did not start again (see $ref_dir/libvirtd.log)"
+bash "$ref_script" start "$ref_dir" 9>&- >/dev/null || die "the reference daemon did not start again (see $ref_dir/libvirtd.log)"
 ref_pid=$(cat "$ref_dir/pid")
 answers "$ref_sock" || die "the reference daemon does not answer on $ref_sock"
 sleep 1
@@ -122,15 +198,15 @@ ref_rss_start=$(rss_kb "$ref_pid")
 # ------------------------------------------------------------------ our daemon
 if [ "$reference_only" = 0 ]; then
   ours_root=$(mktemp -d /tmp/vnd-bench-ours.XXXXXX)
-  ours_sock=$ours_root/run/libvirt/virtnetworkd-sock
+  ours_sock=$ours_root/run/libvirt/virtnetworkd-sock ours_uri="network:///system?socket=$ours_root/run/libvirt/virtnetworkd-sock"
   log "our daemon start-up: $runs runs (VIRTNETWORKD_ROOT=$ours_root)"
-  VIRTNETWORKD_ROOT=$ours_root "$loadgen" startup --json --runs "$runs" --socket "$ours_sock" -- \
-    "$daemon_bin" >"$out/startup-ours.json" \
+  VIRTNETWORKD_ROOT=$ours_root VIRTNETWORKD_BACKEND=inprocess "$loadgen" startup --json --runs "$runs" --socket "$ours_sock" -- \
+    "$daemon_bin" 9>&- >"$out/startup-ours.json" \
     || die "our daemon did not start or did not answer on $ours_sock (see the message above)"
 
   log "starting our daemon for the benchmark"
   rm -f "$ours_sock"   # a socket file left by the start-up runs would look ready at once
-  VIRTNETWORKD_ROOT=$ours_root "$daemon_bin" >"$out/ours.log" 2>&1 </dev/null &
+  VIRTNETWORKD_ROOT=$ours_root VIRTNETWORKD_BACKEND=inprocess "$daemon_bin" >"$out/ours.log" 2>&1 </dev/null 9>&- &
   ours_pid=$!
   for _ in $(seq 200); do
     [ -S "$ours_sock" ] && break
@@ -146,14 +222,24 @@ fi
 # ------------------------------------------------------------------ the matrix
 daemons="reference"
 if [ "$reference_only" = 0 ]; then daemons="reference ours"; fi
-for case in $cases; do
-  c=${case%x*} d=${case#*x}
+if [ "$need_nets" = 1 ]; then
+  write_net_xml
   for daemon in $daemons; do
-    if [ "$daemon" = reference ]; then sock=$ref_sock pid=$ref_pid; else sock=$ours_sock pid=$ours_pid; fi
-    log "case c$c d$d: $daemon (${warmup} s warm-up + ${seconds} s)"
-    "$loadgen" --json --socket "$sock" --connections "$c" --depth "$d" --seconds "$seconds" --warmup "$warmup" \
-      --threads "$threads" --server-pid "$pid" >"$out/c$c-d$d-$daemon.json" \
-      || die "load generator failed on $daemon, case c$c d$d"
+    if [ "$daemon" = reference ]; then uri=$ref_uri; else uri=$ours_uri; fi
+    log "defining $bench_nets inactive networks on $daemon ($uri)"
+    define_nets "$uri" "$daemon"
+  done
+fi
+for call in $calls; do
+  for case in $cases; do
+    c=${case%x*} d=${case#*x}
+    for daemon in $daemons; do
+      if [ "$daemon" = reference ]; then sock=$ref_sock pid=$ref_pid; else sock=$ours_sock pid=$ours_pid; fi
+      log "$call, case c$c d$d: $daemon (${warmup} s warm-up + ${seconds} s)"
+      "$loadgen" --json --socket "$sock" --call "$(call_arg "$call")" --connections "$c" --depth "$d" \
+        --seconds "$seconds" --warmup "$warmup" --threads "$threads" --server-pid "$pid" >"$out/$call-c$c-d$d-$daemon.json" \
+        || die "load generator failed on $daemon, $call, case c$c d$d"
+    done
   done
 done
 
@@ -161,6 +247,10 @@ sleep 1
 ref_rss_end=$(rss_kb "$ref_pid")
 if [ "$reference_only" = 0 ]; then ours_rss_end=$(rss_kb "$ours_pid"); fi
 load_after=$(load_avg)
+for uri in $nets_on; do
+  log "undefining the benchnet networks on $uri"
+  undefine_nets "$uri" || die "could not undefine the benchnet networks on $uri"
+done
 
 # ------------------------------------------------------------------ report
 j() { jq -r "$1" "$2"; }
@@ -169,20 +259,32 @@ j() { jq -r "$1" "$2"; }
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); kernel $(uname -r);"
   echo "libvirtd $(libvirtd --version | awk '{print $NF}'); load average before $load_before, after $load_after;"
   first=${cases%% *}
-  echo "each case: ${warmup} s warm-up, ${seconds} s measured; procedure $(j .proc_name "$out/c${first%x*}-d${first#*x}-reference.json"); load-generator threads: $threads."
+  echo "each case: ${warmup} s warm-up, ${seconds} s measured; load-generator threads: $threads."
+  [ "$need_nets" = 0 ] || echo "$bench_nets inactive networks benchnet000..benchnet$(printf %03d $((bench_nets - 1))) defined on each daemon; lookups of $target_net."
   echo
-  echo "| case | daemon | calls/s | p50 µs | p99 µs | server CPU µs/call | loadgen CPU µs/call | ours/ref calls/s |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|"
-  for case in $cases; do
-    c=${case%x*} d=${case#*x}
-    ref_cps=$(j .calls_per_s "$out/c$c-d$d-reference.json")
-    for daemon in $daemons; do
-      f=$out/c$c-d$d-$daemon.json
-      ratio="—"
-      if [ "$daemon" = ours ]; then ratio=$(awk -v a="$(j .calls_per_s "$f")" -v b="$ref_cps" 'BEGIN{printf "%.2f", a/b}'); fi
-      name=$daemon; [ "$daemon" = reference ] && name="libvirtd (reference)"; [ "$daemon" = ours ] && name=$ours_label
-      printf '| c%s d%s | %s | %.0f | %.1f | %.1f | %.1f | %.1f | %s |\n' "$c" "$d" "$name" \
-        "$(j .calls_per_s "$f")" "$(j .p50_us "$f")" "$(j .p99_us "$f")" "$(j .server_cpu_us_per_call "$f")" "$(j .loadgen_cpu_us_per_call "$f")" "$ratio"
+  echo "Calls (first reply of the first case):"
+  echo
+  for call in $calls; do
+    f=$out/$call-c${first%x*}-d${first#*x}
+    replies="reference: $(j .first_reply "$f-reference.json")"
+    [ "$reference_only" = 1 ] || replies+="; ours: $(j .first_reply "$f-ours.json")"
+    echo "- \`$(j .call "$f-reference.json")\`: $(j .proc_name "$f-reference.json") ($(j .proc "$f-reference.json")) → $replies"
+  done
+  echo
+  echo "| call | case | daemon | calls/s | p50 µs | p99 µs | server CPU µs/call | loadgen CPU µs/call | ours/ref calls/s |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+  for call in $calls; do
+    for case in $cases; do
+      c=${case%x*} d=${case#*x}
+      ref_cps=$(j .calls_per_s "$out/$call-c$c-d$d-reference.json")
+      for daemon in $daemons; do
+        f=$out/$call-c$c-d$d-$daemon.json
+        ratio="—"
+        if [ "$daemon" = ours ]; then ratio=$(awk -v a="$(j .calls_per_s "$f")" -v b="$ref_cps" 'BEGIN{printf "%.2f", a/b}'); fi
+        name=$daemon; [ "$daemon" = reference ] && name="libvirtd (reference)"; [ "$daemon" = ours ] && name=$ours_label
+        printf '| %s | c%s d%s | %s | %.0f | %.1f | %.1f | %.1f | %.1f | %s |\n' "$call" "$c" "$d" "$name" \
+          "$(j .calls_per_s "$f")" "$(j .p50_us "$f")" "$(j .p99_us "$f")" "$(j .server_cpu_us_per_call "$f")" "$(j .loadgen_cpu_us_per_call "$f")" "$ratio"
+      done
     done
   done
   echo

@@ -27,35 +27,27 @@ internal sealed class Connection : IDisposable
     private readonly int _fd;
     private byte[] _rbuf = new byte[PacketFraming.InitialPacketSize];
     private int _rstart, _rend;
-    private readonly byte[] _wbuf;
+    private byte[] _wbuf = [];
     private int _wstart, _wend;
     private bool _wantWrite;
 
-    private readonly byte[] _request;      // the benchmark call, serial to be patched
+    private byte[] _request = [];          // the benchmark call, serial to be patched
     private readonly byte[] _pong;         // keepalive PONG
-    private readonly int _procedure;
+    private int _procedure;
     private uint _nextSerial = 1;
-    private readonly long[] _sentAt;       // ring indexed by serial & _mask
-    private readonly uint[] _sentSerial;   // 0 = free slot
-    private readonly uint _mask;
+    private long[] _sentAt = [];           // ring indexed by serial & _mask
+    private uint[] _sentSerial = [];       // 0 = free slot
+    private uint _mask;
 
     public int Index { get; }
     public int Fd => _fd;
     public int Outstanding { get; private set; }
     public long Pings { get; private set; }
 
-    public Connection(int index, string socketPath, byte[] request, byte[] pong, int procedure, int depth, int timeoutMs)
+    public Connection(int index, string socketPath, byte[] pong, int timeoutMs)
     {
         Index = index;
-        _request = request;
         _pong = pong;
-        _procedure = procedure;
-        _wbuf = new byte[Math.Max(4096, depth * request.Length * 2 + pong.Length * 4)];
-        int ring = 1024;
-        while (ring < depth * 64) ring <<= 1;
-        _sentAt = new long[ring];
-        _sentSerial = new uint[ring];
-        _mask = (uint)ring - 1;
         _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
         {
             ReceiveTimeout = timeoutMs,
@@ -78,13 +70,15 @@ internal sealed class Connection : IDisposable
     /// <summary>Sends one call and waits for its reply (keepalive pings on the way are answered);
     /// returns the reply body. Only for set-up: allocates.</summary>
     public byte[] CallBlocking<T>(int procedure, in T args, string what) where T : IXdrType<T>
+        => CallBlocking(Program.Request(procedure, args), procedure, what);
+
+    /// <summary>The same with a request packet built beforehand (its serial is patched in a copy).</summary>
+    public byte[] CallBlocking(byte[] request, int procedure, string what)
     {
         uint serial = NextSerial();
-        using (var w = new PooledBufferWriter(256))
-        {
-            PacketWriter.Write(w, new PacketHeader(RemoteProgramNumber, RemoteProgram.Version, procedure, PacketType.Call, serial, PacketStatus.Ok), args);
-            _socket.Send(w.ToArray());
-        }
+        var call = (byte[])request.Clone();
+        BinaryPrimitives.WriteUInt32BigEndian(call.AsSpan(SerialOffset), serial);
+        _socket.Send(call);
         while (true)
         {
             var packet = ReadPacketBlocking(what);
@@ -122,8 +116,21 @@ internal sealed class Connection : IDisposable
         }
     }
 
-    /// <summary>Switches to the event loop: non-blocking socket.</summary>
-    public void MakeNonBlocking() => _socket.Blocking = false;
+    /// <summary>Switches to the event loop: from now on <paramref name="request"/> (a whole call
+    /// packet of <paramref name="procedure"/>) is sent <paramref name="depth"/> at a time, on a
+    /// non-blocking socket.</summary>
+    public void Start(byte[] request, int procedure, int depth)
+    {
+        _request = request;
+        _procedure = procedure;
+        _wbuf = new byte[Math.Max(4096, depth * request.Length * 2 + _pong.Length * 4)];
+        int ring = 1024;
+        while (ring < depth * 64) ring <<= 1;
+        _sentAt = new long[ring];
+        _sentSerial = new uint[ring];
+        _mask = (uint)ring - 1;
+        _socket.Blocking = false;
+    }
 
     // ---------------------------------------------------------------- event-loop phase
 

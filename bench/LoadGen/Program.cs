@@ -16,7 +16,7 @@ internal sealed class Options
     public int Depth = 1;
     public double Seconds = 10;
     public double Warmup = 2;
-    public int Procedure = (int)VirtNetworkd.Protocol.Remote.Procedure.ConnectGetLibVersion;
+    public Workload Work = Workload.FromProcedure((int)VirtNetworkd.Protocol.Remote.Procedure.ConnectGetLibVersion);
     public string? ServerPid;
     public bool Json;
     public int Threads = 1;
@@ -29,12 +29,12 @@ internal sealed class Options
 
     public const string Usage = """
         usage: vnd-loadgen --socket PATH [options]
-               vnd-loadgen startup --socket PATH [--runs N] [--uri URI] [--proc N] [--json] -- COMMAND [ARGS...]
+               vnd-loadgen startup --socket PATH [--runs N] [--uri URI] [--proc N | --call CALL] [--json] -- COMMAND [ARGS...]
 
         Load: opens C connections to a libvirt RPC server on a Unix socket (each: auth_list,
-        connect_open), then keeps D calls of a no-argument remote procedure in flight on each,
-        for a warm-up and then a measured window; reports calls/s, latency percentiles and CPU
-        time per call.
+        connect_open), then keeps D calls of one remote procedure in flight on each, for a
+        warm-up and then a measured window; reports calls/s, latency percentiles and CPU time
+        per call. The call is encoded once at set-up; every reply must have status OK.
           --socket PATH        the server's Unix socket (the only place traffic goes)
           --uri URI            name for connect_open (default network:///system)
           --connections C      connections (default 1)
@@ -43,6 +43,12 @@ internal sealed class Options
           --warmup S           warm-up before the window (default 2)
           --proc N             remote procedure without arguments (default 157,
                                REMOTE_PROC_CONNECT_GET_LIB_VERSION)
+          --call CALL          a call with arguments instead, one of
+                                 get_lib_version, num_of_networks,
+                                 list_all_networks (need_results 1, flags 0),
+                                 lookup_by_name:NAME,
+                                 get_xml_desc:NAME (flags 0), is_active:NAME
+                               (the last two look NAME up once at set-up for its UUID)
           --server-pid PID     also report the server's CPU time per call (/proc/PID/stat)
           --threads T          event-loop threads sharing the connections (default 1)
           --drain S            how long to wait for the last replies after the window (default 5)
@@ -51,7 +57,7 @@ internal sealed class Options
 
         startup: runs COMMAND (inheriting the environment) N times; each time removes the socket
         file, starts COMMAND, spins until the socket file exists, then until a connection
-        answers auth_list, connect_open and one call of --proc; reports both times (median,
+        answers auth_list, connect_open and one call of --proc or --call; reports both times (median,
         min, max) and VmRSS right after; stops the process (SIGTERM, SIGKILL after 10 s).
         Exit status 1 on any failure: error reply, closed connection, no answer in time.
         """;
@@ -60,6 +66,7 @@ internal sealed class Options
     {
         var o = new Options();
         int i = 0;
+        bool proc = false, call = false;
         if (args.Length > 0 && args[0] == "startup") { o.Startup = true; i = 1; }
         for (; i < args.Length; i++)
         {
@@ -77,7 +84,8 @@ internal sealed class Options
                 case "--depth": case "-d": o.Depth = Int(1); break;
                 case "--seconds": o.Seconds = Dbl(0.1); break;
                 case "--warmup": o.Warmup = Dbl(0); break;
-                case "--proc": o.Procedure = Int(1); break;
+                case "--proc": o.Work = Workload.FromProcedure(Int(1)); proc = true; break;
+                case "--call": o.Work = Workload.Parse(Next()); call = true; break;
                 case "--server-pid": o.ServerPid = int.TryParse(Next(), out int pid) && pid > 0 ? pid.ToString(CultureInfo.InvariantCulture) : throw new ArgumentException("--server-pid: a process id expected"); break;
                 case "--threads": o.Threads = Int(1); break;
                 case "--drain": o.Drain = Dbl(0.1); break;
@@ -89,6 +97,7 @@ internal sealed class Options
                 default: throw new ArgumentException($"unknown argument {a}");
             }
         }
+        if (proc && call) throw new ArgumentException("--proc and --call exclude each other");
         if (o.Socket is null) throw new ArgumentException("--socket PATH is required");
         if (o.Startup && o.Command.Length == 0) throw new ArgumentException("startup: the command to run goes after --");
         if (!o.Startup && o.Command.Length > 0) throw new ArgumentException("a command after -- only goes with startup");
@@ -121,9 +130,7 @@ internal static class Program
         }
         try
         {
-            if (!RemoteProgram.Procedures.TryGet(o.Procedure, out var info) || info.ArgsType is not null || info.Stream)
-                throw new LoadGenException($"--proc {o.Procedure}: not a remote procedure without arguments");
-            return o.Startup ? Startup.Run(o, info.Name) : RunLoad(o, info.Name);
+            return o.Startup ? Startup.Run(o) : RunLoad(o);
         }
         catch (LoadGenException e)
         {
@@ -132,37 +139,34 @@ internal static class Program
         }
     }
 
-    public static byte[] Packet(uint program, int procedure, int type, uint serial = 0)
+    public static byte[] Packet<T>(uint program, int procedure, int type, in T body) where T : IXdrType<T>
     {
         using var w = new PooledBufferWriter(256);
-        PacketWriter.Write(w, new PacketHeader(program, 1, procedure, type, serial, PacketStatus.Ok), new XdrVoid());
+        PacketWriter.Write(w, new PacketHeader(program, 1, procedure, type, 0, PacketStatus.Ok), body);
         return w.ToArray();
     }
 
-    public static byte[] Request(int procedure) => Packet(RemoteProgram.Number, procedure, PacketType.Call);
-    public static byte[] Pong() => Packet(Connection.KeepaliveProgram, 2, PacketType.Message);
+    public static byte[] Request<T>(int procedure, in T args) where T : IXdrType<T> => Packet(RemoteProgram.Number, procedure, PacketType.Call, args);
+    public static byte[] Pong() => Packet(Connection.KeepaliveProgram, 2, PacketType.Message, new XdrVoid());
 
-    /// <summary>auth_list, connect_open, one call of the benchmark procedure; returns that reply's body.</summary>
-    public static byte[] SetUp(Connection c, string uri, int procedure)
+    /// <summary>auth_list, connect_open, one benchmark call (its request is built on the first
+    /// connection and kept in <paramref name="request"/>); returns that reply's body.</summary>
+    public static byte[] SetUp(Connection c, string uri, Workload work, ref byte[]? request)
     {
         var auth = XdrCodec.Decode<AuthListRet>(c.CallBlocking((int)Procedure.AuthList, new XdrVoid(), "auth_list"));
         if (auth.Types is { Length: > 0 } types && Array.IndexOf(types, AuthType.None) < 0)
             throw new LoadGenException($"connection {c.Index}: the server wants authentication ({string.Join(",", types)}); the load generator only does auth none");
         c.CallBlocking((int)Procedure.ConnectOpen, new ConnectOpenArgs { Name = uri, Flags = 0 }, "connect_open");
-        return c.CallBlocking(procedure, new XdrVoid(), $"first call of procedure {procedure}");
+        request ??= work.Request(c);
+        return c.CallBlocking(request, work.Procedure, $"first call of {work.Label}");
     }
 
-    public static string DescribeReply(int procedure, byte[] body) => procedure == (int)Procedure.ConnectGetLibVersion && body.Length == 8
-        ? FormatLibVersion(XdrCodec.Decode<ConnectGetLibVersionRet>(body).LibVer)
-        : $"{body.Length} bytes";
-
-    private static string FormatLibVersion(ulong v) => $"{v / 1_000_000}.{v / 1000 % 1000}.{v % 1000}";
-
-    private static int RunLoad(Options o, string procName)
+    private static int RunLoad(Options o)
     {
         if (o.ServerPid is not null && !File.Exists($"/proc/{o.ServerPid}/stat"))
             throw new LoadGenException($"--server-pid {o.ServerPid}: no such process");
-        byte[] request = Request(o.Procedure), pong = Pong();
+        byte[] pong = Pong();
+        byte[]? request = null;
         int timeoutMs = (int)(o.Timeout * 1000);
         var connections = new Connection[o.Connections];
         string firstReply = "";
@@ -170,11 +174,11 @@ internal static class Program
         {
             for (int i = 0; i < o.Connections; i++)
             {
-                connections[i] = new Connection(i, o.Socket!, request, pong, o.Procedure, o.Depth, timeoutMs);
-                var body = SetUp(connections[i], o.Uri, o.Procedure);
-                if (i == 0) firstReply = DescribeReply(o.Procedure, body);
+                connections[i] = new Connection(i, o.Socket!, pong, timeoutMs);
+                var body = SetUp(connections[i], o.Uri, o.Work, ref request);
+                if (i == 0) firstReply = o.Work.Describe(body);
             }
-            foreach (var c in connections) c.MakeNonBlocking();
+            foreach (var c in connections) c.Start(request!, o.Work.Procedure, o.Depth);
 
             long freq = Stopwatch.Frequency;
             long begin = Stopwatch.GetTimestamp();
@@ -215,7 +219,8 @@ internal static class Program
             double window = (t1 - t0) / (double)freq;
             var r = new Result
             {
-                Socket = o.Socket!, Uri = o.Uri, Procedure = o.Procedure, ProcedureName = procName, FirstReply = firstReply,
+                Socket = o.Socket!, Uri = o.Uri, Call = o.Work.Label, Procedure = o.Work.Procedure, ProcedureName = o.Work.ProcedureName,
+                FirstReply = firstReply,
                 Connections = o.Connections, Depth = o.Depth, Threads = o.Threads, Warmup = o.Warmup, Seconds = window,
                 Calls = hist.Count, CallsTotal = total, CallsPerSecond = hist.Count / window,
                 P50 = LatencyHistogram.TicksToMicros(hist.ValueAt(0.50)),
@@ -269,7 +274,7 @@ internal static class Program
 
 internal sealed class Result
 {
-    public required string Socket, Uri, ProcedureName, FirstReply;
+    public required string Socket, Uri, Call, ProcedureName, FirstReply;
     public int Procedure, Connections, Depth, Threads;
     public double Warmup, Seconds;
     public long Calls, CallsTotal;
@@ -283,7 +288,7 @@ internal sealed class Result
     public void WriteText()
     {
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"vnd-loadgen: {Socket} ({Uri}), {ProcedureName} ({Procedure}) -> {FirstReply}"));
+        Console.WriteLine(string.Create(inv, $"vnd-loadgen: {Socket} ({Uri}), {Call}: {ProcedureName} ({Procedure}) -> {FirstReply}"));
         Console.WriteLine(string.Create(inv, $"  connections {Connections}, depth {Depth}, threads {Threads}, warm-up {Warmup} s, window {Seconds:F1} s"));
         Console.WriteLine(string.Create(inv, $"  calls        {Calls} in the window ({CallsTotal} in all)"));
         Console.WriteLine(string.Create(inv, $"  calls/s      {CallsPerSecond:F0}"));
@@ -302,6 +307,7 @@ internal sealed class Result
             w.WriteStartObject();
             w.WriteString("socket", Socket);
             w.WriteString("uri", Uri);
+            w.WriteString("call", Call);
             w.WriteNumber("proc", Procedure);
             w.WriteString("proc_name", ProcedureName);
             w.WriteString("first_reply", FirstReply);

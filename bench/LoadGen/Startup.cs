@@ -14,10 +14,11 @@ internal static class Startup
 {
     private readonly record struct RunResult(double SocketMs, double ReadyMs, long RssKb, int Pid);
 
-    public static int Run(Options o, string procName)
+    public static int Run(Options o)
     {
         string socket = o.Socket!;
-        byte[] request = Program.Request(o.Procedure), pong = Program.Pong();
+        string procName = o.Work.ProcedureName;
+        byte[] pong = Program.Pong();
         var runs = new List<RunResult>();
         string reply = "";
         for (int i = 0; i < o.Runs; i++)
@@ -55,7 +56,7 @@ internal static class Startup
                     Connection? c = null;
                     try
                     {
-                        c = new Connection(0, socket, request, pong, o.Procedure, 1, (int)Math.Max(1, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency));
+                        c = new Connection(0, socket, pong, (int)Math.Max(1, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency));
                     }
                     catch (LoadGenException) when (!p.HasExited && Stopwatch.GetTimestamp() < deadline)
                     {
@@ -64,9 +65,10 @@ internal static class Startup
                     if (p.HasExited) throw new LoadGenException($"run {i + 1}: {Describe(o)} exited with status {p.ExitCode}{LastErrorNote()}");
                     using (c)
                     {
-                        var body = Program.SetUp(c, o.Uri, o.Procedure);
+                        byte[]? request = null;
+                        var body = Program.SetUp(c, o.Uri, o.Work, ref request);
                         tReady = Stopwatch.GetTimestamp();
-                        reply = Program.DescribeReply(o.Procedure, body);
+                        reply = o.Work.Describe(body);
                     }
                     break;
                 }
