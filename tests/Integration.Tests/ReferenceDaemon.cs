@@ -68,6 +68,7 @@ public sealed class ReferenceDaemon
     private static FileStream? TakeLock(out string? failure)
     {
         var deadline = DateTime.UtcNow + LockWait;
+        bool waited = false;
         while (true)
         {
             try
@@ -83,8 +84,9 @@ public sealed class ReferenceDaemon
                               $"for {LockWait.TotalMinutes} minutes ({e.Message}); find the holder with `fuser -v {LockPath}`";
                     return null;
                 }
-                TestContext.Progress.WriteLine($"waiting for {LockPath} (the reference daemon is in use)...");
-                Thread.Sleep(5_000);
+                if (!waited) TestContext.Progress.WriteLine($"waiting up to {LockWait.TotalMinutes} minutes for {LockPath} (the reference daemon is in use)");
+                waited = true;
+                Thread.Sleep(2_000);
             }
         }
     }
