@@ -72,7 +72,7 @@ public class NetworkUpdateEventTests : DaemonFixture
         var bad = listener.Roundtrip((int)Procedure.ConnectNetworkEventDeregisterAny, new ConnectNetworkEventDeregisterAnyArgs { CallbackID = id });
         Assert.That(bad.Error.Message, Is.EqualTo($"internal error: network event callback {id} not registered"));
         var unsupported = listener.Roundtrip((int)Procedure.ConnectNetworkEventRegisterAny, new ConnectNetworkEventRegisterAnyArgs { EventID = 7 });
-        Assert.That(unsupported.Error.Message, Is.EqualTo("invalid argument: unsupported network event ID 7"));
+        Assert.That(unsupported.Error.Message, Is.EqualTo("internal error: unsupported network event ID 7"));
         Tools.Virsh(Daemon.Uri, "net-undefine", "evt2");
     }
 

@@ -50,7 +50,7 @@ public class NetworkVirshTests : DaemonFixture
         Virsh("net-define", Xml("err1"));
         var dup = Virsh("net-define", Xml("err1"));
         Assert.That(dup.Stderr, Does.Contain("error: operation failed: network 'err1' already exists with uuid "));
-        Assert.That(Virsh("net-destroy", "err1").Stderr, Does.Contain("error: Requested operation is not valid: network is not active"));
+        Assert.That(Virsh("net-destroy", "err1").Stderr, Does.Contain("error: Requested operation is not valid: network 'err1' is not active"));
         Virsh("net-start", "err1");
         Assert.That(Virsh("net-start", "err1").Stderr, Does.Contain("error: Requested operation is not valid: network is already active"));
         Assert.That(Virsh("net-info", "nosuch").Stderr, Does.Contain("error: Network not found: no network with matching name 'nosuch'"));

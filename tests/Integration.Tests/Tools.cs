@@ -67,5 +67,15 @@ public static class Tools
         return Run(python, ["-c", script, uri], timeoutMs: timeoutMs);
     }
 
+    /// <summary>Runs python/<paramref name="script"/> (copied next to the tests) with <paramref name="args"/>.</summary>
+    public static Result PythonScript(string script, IEnumerable<string> args, int timeoutMs = 120_000)
+    {
+        const string python = "/usr/bin/python3";
+        if (!File.Exists(python)) Assert.Fail("/usr/bin/python3 is needed: install the Debian package python3");
+        var check = Run(python, ["-c", "import libvirt"]);
+        if (check.ExitCode != 0) Assert.Fail("python3-libvirt is needed for this test: install the Debian package python3-libvirt");
+        return Run(python, new[] { Path.Combine(AppContext.BaseDirectory, "python", script) }.Concat(args), timeoutMs: timeoutMs);
+    }
+
     public static void Kill(int pid, string signal) => Run("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 }

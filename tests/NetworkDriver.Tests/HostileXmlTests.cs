@@ -149,6 +149,15 @@ public sealed class HostileXmlTests
     }
 
     [Test]
+    public void AnEmptyContextLineIsPrintedAsNullAsLibvirtsPrintfDoes()
+    {
+        // libvirt 9.0 (reference daemon): "(network_definition):1: Document is empty\n(null)\n^"
+        Assert.That(ParseFails("").Message, Is.EqualTo("at line 1: Document is empty\n(null)\n^"));
+        Assert.That(ParseFails("<network>\n  <name>bad</name>\n").Message,
+            Is.EqualTo("at line 3: Premature end of data in tag network line 1\n(null)\n^"));
+    }
+
+    [Test]
     public void UpdateXmlIsParsedJustAsCarefully()
     {
         NetworkDef def = NetworkXml.Parse("<network><name>n</name><ip address='10.0.0.1' prefix='24'/></network>");

@@ -244,7 +244,7 @@ public sealed partial class NetworkDriver
         lock (_lock)
         {
             NetworkObj obj = Get(net);
-            if (!obj.Active) throw NotActive();
+            if (!obj.Active) throw NotActive(obj.Name);
             ShutdownNetwork(obj);
             Raise(obj, NetworkLifecycleEvent.Stopped);
             if (!obj.Persistent) Remove(obj);

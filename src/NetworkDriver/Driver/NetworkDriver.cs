@@ -55,8 +55,9 @@ public sealed partial class NetworkDriver
     internal static void CheckFlags(uint flags, uint allowed, string function)
     {
         if ((flags & ~allowed) != 0)
-            throw Err(VirErrorCode.InvalidArg,
-                $"unsupported flags (0x{(flags & ~allowed).ToString("x", CultureInfo.InvariantCulture)}) in function {function}");
+            throw LibvirtError.InvalidArg(VirErrorDomain.Network,
+                $"unsupported flags (0x{(flags & ~allowed).ToString("x", CultureInfo.InvariantCulture)}) in function {function}",
+                function, "flags");
     }
 
     /// <summary>Runs a file operation, turning I/O failures into VIR_ERR_SYSTEM_ERROR as virReportSystemError does.</summary>
@@ -69,7 +70,7 @@ public sealed partial class NetworkDriver
         }
     }
 
-    private static LibvirtError NotActive() => Err(VirErrorCode.OperationInvalid, "network is not active");
+    private static LibvirtError NotActive(string name) => Err(VirErrorCode.OperationInvalid, $"network '{name}' is not active");
 
     // ---------------------------------------------------------------- lookup
 

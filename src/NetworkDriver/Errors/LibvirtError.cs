@@ -24,6 +24,23 @@ public sealed class LibvirtError : Exception
         Template = VirErrorMessages.Template(code, detail);
     }
 
+    private LibvirtError(VirErrorCode code, VirErrorDomain domain, string message, string? str1, string? str2)
+        : base(message)
+    {
+        Code = code;
+        Domain = domain;
+        Template = str1;
+        Detail = str2;
+    }
+
+    /// <summary>
+    /// virReportInvalidArg (virCheckFlags and friends): virRaiseErrorFull with its own format, so
+    /// the message is the text alone, without the "invalid argument: " of the code's template;
+    /// str1 is the reporting function, str2 the argument's name.
+    /// </summary>
+    public static LibvirtError InvalidArg(VirErrorDomain domain, string message, string function, string argument) =>
+        new(VirErrorCode.InvalidArg, domain, message, function, argument);
+
     public VirErrorCode Code { get; }
     public VirErrorDomain Domain { get; }
     public VirErrorLevel Level => VirErrorLevel.Error;

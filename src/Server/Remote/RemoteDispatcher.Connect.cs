@@ -170,7 +170,8 @@ public sealed partial class RemoteDispatcher
         Table.TryGet((int)Procedure.ConnectSetIdentity, out var info);
         RequireWritable(session, info, "virConnectSetIdentity");
         if (args.Flags != 0)
-            throw new LibvirtError(VirErrorCode.InvalidArg, VirErrorDomain.Rpc, $"unsupported flags (0x{args.Flags:x}) in function remoteDispatchConnectSetIdentity");
+            throw LibvirtError.InvalidArg(VirErrorDomain.Rpc, $"unsupported flags (0x{args.Flags:x}) in function remoteDispatchConnectSetIdentity",
+                "remoteDispatchConnectSetIdentity", "flags");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in args.Params)
         {

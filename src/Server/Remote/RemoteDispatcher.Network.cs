@@ -218,7 +218,7 @@ public sealed partial class RemoteDispatcher
                 var a = Args<ConnectNetworkEventRegisterAnyArgs>(body);
                 Ready(session, info);
                 if (a.EventID < 0 || a.EventID >= NetworkEventHub.EventIdLast)
-                    throw new NetworkDriver.Errors.LibvirtError(NetworkDriver.Errors.VirErrorCode.InvalidArg, NetworkDriver.Errors.VirErrorDomain.Rpc, $"unsupported network event ID {a.EventID}");
+                    throw RpcErrors.Internal($"unsupported network event ID {a.EventID}"); // remoteDispatchConnectNetworkEventRegisterAny
                 Guid? filter = a.Net is { } n ? Ref(n).Uuid : null;
                 int id = _context.Events!.Register(client, a.EventID, filter);
                 client.Reply(h, new ConnectNetworkEventRegisterAnyRet { CallbackID = id });

@@ -21,7 +21,7 @@ public sealed class ConfigAndMetadataTests : DriverTestBase
         Throws(() => Drv.Update(r, AddLast, DhcpHost, -1, Host, 1))
             .Is(VirErrorCode.OperationInvalid, "Requested operation is not valid: network is not running");
         Throws(() => Drv.Update(r, AddLast, DhcpHost, -1, Host, 4))
-            .Is(VirErrorCode.InvalidArg, "invalid argument: unsupported flags (0x4) in function networkUpdate");
+            .Is(VirErrorCode.InvalidArg, "unsupported flags (0x4) in function networkUpdate");
     }
 
     [Test]
@@ -92,7 +92,7 @@ public sealed class ConfigAndMetadataTests : DriverTestBase
         Throws(() => Drv.SetMetadata(r, 2, "<a/>", "k", null, 0)).Is(VirErrorCode.InvalidArg, "invalid argument: uri in virNetworkSetMetadata must not be NULL");
         Throws(() => Drv.SetMetadata(r, 0, "d", "k", null, 0)).Is(VirErrorCode.InvalidArg, "invalid argument: key in virNetworkSetMetadata must be NULL");
         Throws(() => Drv.SetMetadata(r, 1, "t", null, null, 1)).Is(VirErrorCode.OperationInvalid, "Requested operation is not valid: network is not running");
-        Throws(() => Drv.SetMetadata(r, 1, "t", null, null, 8)).Is(VirErrorCode.InvalidArg, "invalid argument: unsupported flags (0x8) in function networkSetMetadata");
+        Throws(() => Drv.SetMetadata(r, 1, "t", null, null, 8)).Is(VirErrorCode.InvalidArg, "unsupported flags (0x8) in function networkSetMetadata");
         NetworkRef t = Drv.CreateXml(Xml("t", U2), 0);
         Throws(() => Drv.SetMetadata(t, 1, "t", null, null, 2)).Is(VirErrorCode.OperationInvalid,
             "Requested operation is not valid: cannot change persistent config of a transient network");

@@ -99,6 +99,8 @@ public static partial class SafeXmlParser
         var pointer = new StringBuilder();
         for (int i = 0; i < col; i++) pointer.Append(context[i] == '\t' ? '\t' : '-');
         pointer.Append('^');
+        // an empty context line is a NULL string in libvirt, which glib's printf writes as "(null)"
+        if (context.Length == 0) context = "(null)";
         return string.Create(CultureInfo.InvariantCulture, $"at line {line}: {msg}\n{context}\n{pointer}");
     }
 
