@@ -75,7 +75,7 @@ public sealed class PortTests : DriverTestBase
         Assert.That(Drv.GetXmlDesc(n, 0), Does.StartWith("<network>"));
         Assert.That(File.Exists(Path.Combine(StateDir, "n1", "ports", P1 + ".xml")), Is.False);
         Throws(() => Drv.DeletePort(p, 0)).Is(VirErrorCode.NoNetworkPort, $"network port not found: Network port with UUID {P1} does not exist");
-        Throws(() => Drv.DeletePort(p, 1)).Is(VirErrorCode.InvalidArg, "invalid argument: unsupported flags (0x1) in function networkPortDelete");
+        Throws(() => Drv.DeletePort(p, 1)).Is(VirErrorCode.InvalidArg, "unsupported flags (0x1) in function networkPortDelete");
     }
 
     [Test]
@@ -106,7 +106,7 @@ public sealed class PortTests : DriverTestBase
         Drv.CreatePort(n, plugged, NetworkDriver.Driver.NetworkDriver.PortCreateReclaim);
         Assert.That(Drv.GetXmlDesc(n, 0), Does.StartWith("<network connections='1'>"));
         Throws(() => Drv.CreatePort(n, PortXml(P2), 4))
-            .Is(VirErrorCode.InvalidArg, "invalid argument: unsupported flags (0x4) in function networkPortCreateXML");
+            .Is(VirErrorCode.InvalidArg, "unsupported flags (0x4) in function networkPortCreateXML");
     }
 
     [Test]
