@@ -32,6 +32,7 @@ public sealed partial class NetworkDriver
         CheckFlags(flags, AffectLive | AffectConfig, "networkUpdate");
         lock (_lock)
         {
+            _generation++;
             NetworkObj obj = Get(net);
             flags = ModificationImpact(obj, flags);
             NetworkDef? live = null, config = null;
@@ -101,6 +102,7 @@ public sealed partial class NetworkDriver
         CheckFlags(flags, AffectLive | AffectConfig, "networkSetMetadata");
         lock (_lock)
         {
+            _generation++;
             NetworkObj obj = Get(net);
             if (type is < 0 or > MetadataElement)
                 throw Err(VirErrorCode.InvalidArg, $"unknown metadata type '{type}'");

@@ -133,6 +133,7 @@ public sealed partial class NetworkDriver
         CheckFlags(flags, 1, "networkDefineXMLFlags");
         lock (_lock)
         {
+            _generation++;
             NetworkDef def = ParseAndValidate(xml, (flags & 1) != 0);
             NetworkObj? existing = _byUuid.GetValueOrDefault(def.Uuid);
             Snapshot? before = existing is null ? null : Save(existing);
@@ -157,6 +158,7 @@ public sealed partial class NetworkDriver
         CheckFlags(flags, 1, "networkCreateXMLFlags");
         lock (_lock)
         {
+            _generation++;
             NetworkDef def = ParseAndValidate(xml, (flags & 1) != 0);
             NetworkObj? existing = _byUuid.GetValueOrDefault(def.Uuid);
             Snapshot? before = existing is null ? null : Save(existing);
@@ -181,6 +183,7 @@ public sealed partial class NetworkDriver
         CheckFlags(flags, 0, "networkCreateWithFlags");
         lock (_lock)
         {
+            _generation++;
             NetworkObj obj = Get(net);
             StartNetwork(obj);
             Raise(obj, NetworkLifecycleEvent.Started);
@@ -243,6 +246,7 @@ public sealed partial class NetworkDriver
     {
         lock (_lock)
         {
+            _generation++;
             NetworkObj obj = Get(net);
             if (!obj.Active) throw NotActive(obj.Name);
             ShutdownNetwork(obj);
@@ -256,6 +260,7 @@ public sealed partial class NetworkDriver
     {
         lock (_lock)
         {
+            _generation++;
             NetworkObj obj = Get(net);
             if (!obj.Persistent) throw Err(VirErrorCode.OperationInvalid, "can't undefine transient network");
             Io(() => Store.DeleteConfig(obj.Name), $"cannot remove config file '{Store.ConfigFile(obj.Name)}'");

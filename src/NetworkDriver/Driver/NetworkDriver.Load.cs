@@ -17,6 +17,7 @@ public sealed partial class NetworkDriver
     {
         lock (_lock)
         {
+            _generation++;
             var errors = new List<(string, string)>();
             LoadAllState(errors);
             LoadAllConfigs(errors);
@@ -45,6 +46,7 @@ public sealed partial class NetworkDriver
     {
         lock (_lock)
         {
+            _generation++;
             var errors = new List<(string, string)>();
             LoadAllConfigs(errors);
             Autostart(errors);

@@ -39,6 +39,7 @@ public sealed partial class NetworkDriver
         CheckFlags(flags, PortCreateReclaim | PortCreateValidate, "networkPortCreateXML");
         lock (_lock)
         {
+            _generation++;
             NetworkObj obj = Get(net);
             NetworkPortDef port = NetworkPortXml.Parse(xml, (flags & PortCreateValidate) != 0);
             if (!obj.Active) throw NetworkNotActive(obj);
@@ -94,6 +95,7 @@ public sealed partial class NetworkDriver
         CheckFlags(flags, 0, "networkPortDelete");
         lock (_lock)
         {
+            _generation++;
             (NetworkObj obj, NetworkPortDef def) = ActivePort(port);
             ReleasePort(obj, def);
             try
@@ -161,6 +163,7 @@ public sealed partial class NetworkDriver
         CheckFlags(flags, 0, "networkPortSetParameters");
         lock (_lock)
         {
+            _generation++;
             (NetworkObj obj, NetworkPortDef def) = ActivePort(port);
             var bw = new BandwidthDef { Inbound = new BandwidthRate(), Outbound = new BandwidthRate() };
             foreach (PortParameter p in parameters)

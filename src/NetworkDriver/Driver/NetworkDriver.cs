@@ -20,6 +20,8 @@ public sealed partial class NetworkDriver
     private readonly Dictionary<Guid, NetworkObj> _byUuid = [];
     private readonly Dictionary<string, NetworkObj> _byName = new(StringComparer.Ordinal);
     private readonly INetworkBackend _backend;
+    /// <summary>Bumped by every call that may change a definition; formatted XML is cached per generation.</summary>
+    private long _generation;
 
     public NetworkDriver(string configDir, string autostartDir, string stateDir, bool privileged, INetworkBackend backend)
     {
@@ -169,8 +171,18 @@ public sealed partial class NetworkDriver
         lock (_lock)
         {
             NetworkObj obj = Get(net);
-            NetworkDef def = (flags & 1) != 0 && obj.NewDef is not null ? obj.NewDef : obj.Def;
-            return NetworkXml.Format(def, (NetworkFormatFlags)flags);
+            if (obj.XmlGeneration != _generation)
+            {
+                Array.Clear(obj.XmlCache);
+                obj.XmlGeneration = _generation;
+            }
+            ref string? cached = ref obj.XmlCache[flags & 1];
+            if (cached is null)
+            {
+                NetworkDef def = (flags & 1) != 0 && obj.NewDef is not null ? obj.NewDef : obj.Def;
+                cached = NetworkXml.Format(def, (NetworkFormatFlags)flags);
+            }
+            return cached;
         }
     }
 

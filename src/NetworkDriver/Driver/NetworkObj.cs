@@ -23,6 +23,10 @@ internal sealed class NetworkObj
     public Dictionary<Guid, NetworkPortDef> Ports { get; } = [];
     public List<string> Taints { get; } = [];
 
+    /// <summary>GetXmlDesc's texts (flags 0 and INACTIVE), valid while the driver's generation is <see cref="XmlGeneration"/>.</summary>
+    public readonly string?[] XmlCache = new string?[2];
+    public long XmlGeneration = -1;
+
     public string Name => Def.Name;
     public Guid Uuid => Def.Uuid;
 

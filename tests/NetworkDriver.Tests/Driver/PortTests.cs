@@ -277,6 +277,21 @@ public sealed class PortTests : DriverTestBase
     }
 
     [Test]
+    public void XmlDescIsFormattedOnceUntilSomethingChanges()
+    {
+        NetworkRef n = Started();
+        string first = Drv.GetXmlDesc(n, 0);
+        Assert.That(Drv.GetXmlDesc(n, 0), Is.SameAs(first));
+        Assert.That(Drv.GetXmlDesc(n, 1), Is.Not.SameAs(first));
+        NetworkPortRef p = Drv.CreatePort(n, PortXml(P1), 0);
+        Assert.That(Drv.GetXmlDesc(n, 0), Does.StartWith("<network connections='1'>"));
+        Drv.DeletePort(p, 0);
+        Assert.That(Drv.GetXmlDesc(n, 0), Is.EqualTo(first));
+        Drv.Update(n, 3, 4, -1, "<host mac='52:54:00:00:00:09' ip='192.168.122.9'/>", 0);
+        Assert.That(Drv.GetXmlDesc(n, 0), Does.Contain("52:54:00:00:00:09"));
+    }
+
+    [Test]
     public void ClassIdMapFormatsAndParsesLikeVirBitmap()
     {
         ClassIdMap m = ClassIdMap.Parse("0-2,5,7-9")!;
