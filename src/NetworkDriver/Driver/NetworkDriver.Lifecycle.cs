@@ -28,6 +28,7 @@ public sealed partial class NetworkDriver
         obj = new NetworkObj(def) { Persistent = !live };
         _byUuid.Add(def.Uuid, obj);
         _byName.Add(def.Name, obj);
+        _sorted = null;
         return (obj, true);
     }
 
@@ -52,6 +53,7 @@ public sealed partial class NetworkDriver
     {
         _byUuid.Remove(obj.Uuid);
         _byName.Remove(obj.Name);
+        _sorted = null;
     }
 
     private sealed record Snapshot(NetworkDef Def, NetworkDef? NewDef, bool Persistent, bool Active);

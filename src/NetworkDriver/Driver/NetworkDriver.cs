@@ -126,8 +126,31 @@ public sealed partial class NetworkDriver
     {
         CheckFlags(flags, 63, "networkConnectListAllNetworks");
         lock (_lock)
-            return _byName.Values.Where(o => Matches(o, flags)).OrderBy(o => o.Name, StringComparer.Ordinal).Select(Ref).ToArray();
+        {
+            NetworkObj[] sorted = Sorted();
+            int n = 0;
+            foreach (NetworkObj o in sorted)
+                if (Matches(o, flags)) n++;
+            var list = new NetworkRef[n];
+            n = 0;
+            foreach (NetworkObj o in sorted)
+                if (Matches(o, flags)) list[n++] = Ref(o);
+            return list;
+        }
     }
+
+    /// <summary>Every network, by name; rebuilt only after a network is added or removed.</summary>
+    private NetworkObj[] Sorted()
+    {
+        if (_sorted is null)
+        {
+            _sorted = [.. _byName.Values];
+            Array.Sort(_sorted, (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        }
+        return _sorted;
+    }
+
+    private NetworkObj[]? _sorted;
 
     public int NumOfNetworks() { lock (_lock) return _byName.Values.Count(o => o.Active); }
 
@@ -142,8 +165,15 @@ public sealed partial class NetworkDriver
     private string[] Names(bool active, int max)
     {
         lock (_lock)
-            return _byName.Values.Where(o => o.Active == active).Select(o => o.Name)
-                .Order(StringComparer.Ordinal).Take(Math.Max(0, max)).ToArray();
+        {
+            var names = new List<string>();
+            foreach (NetworkObj o in Sorted())
+            {
+                if (names.Count >= max) break;
+                if (o.Active == active) names.Add(o.Name);
+            }
+            return [.. names];
+        }
     }
 
     // ---------------------------------------------------------------- simple queries
