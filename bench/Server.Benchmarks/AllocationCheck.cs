@@ -13,10 +13,12 @@ namespace VirtNetworkd.Benchmarks;
 /// each one <c>warmup</c> times and <c>calls</c> times between two readings of
 /// GC.GetTotalAllocatedBytes(precise: true) (every thread of the process: the server's) and of
 /// GC.GetAllocatedBytesForCurrentThread (the client, which must stay at 0). Exit 1 when a call
-/// allocates, the client allocates, or a control row is wrong.
+/// allocates (in each of <see cref="Attempts"/> measurements), the client allocates, or a control
+/// row is wrong.
 /// </summary>
 public static class AllocationCheck
 {
+    private const int Attempts = 3;
     private static AllocationTypes? s_types;
 
     public static int Run(int warmup, int calls, bool types)
@@ -29,13 +31,12 @@ public static class AllocationCheck
             Console.Error.WriteLine("the server assembly is a Debug build: run with -c Release");
             return 1;
         }
-        Console.WriteLine($"in-process server: {serverAssembly.GetName().Name} (Release), .NET {Environment.Version}, " +
-            $"DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS={Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") ?? "(unset: 1)"}");
-
         var bench = new RpcCallBenchmarks();
         bench.Setup();
         try
         {
+            Console.WriteLine($"in-process {Environment.GetEnvironmentVariable("VND_BENCH_SERVER") ?? "server"}: {serverAssembly.GetName().Name} (Release), .NET {Environment.Version}, " +
+                $"DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS={Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS")}");
             var errors = Replies.Check(bench.Client);
             Console.WriteLine(errors.Count == 0 ? "replies: all as expected" : $"replies: {errors.Count} wrong");
             foreach (var e in errors) Console.WriteLine($"  FAIL {e}");
@@ -49,10 +50,27 @@ public static class AllocationCheck
             if (Row("(control: no call)", static () => 0, warmup, calls).Total != 0) bad++;
             byte[] xml = CallClient.Request(Procedure.NetworkGetXmlDesc, new NetworkGetXmlDescArgs { Net = RpcCallBenchmarks.Default });
             if (Row("(control: NETWORK_GET_XML_DESC)", () => bench.Client.RoundTrip(xml), warmup, calls).Total <= 0) bad++;
+            // what the process allocates with no call at all (the runtime, the server's timers)
+            long idle = GC.GetTotalAllocatedBytes(precise: true);
+            Thread.Sleep(1000);
+            idle = GC.GetTotalAllocatedBytes(precise: true) - idle;
+            Console.WriteLine($"| {"(control: idle 1 s, no call)",-36} | {idle,10} | {"-",8} | {"-",13} |");
             foreach (var m in typeof(RpcCallBenchmarks).GetMethods().Where(m => m.GetCustomAttribute<BenchmarkAttribute>() is not null).OrderBy(m => m.MetadataToken))
             {
-                var (total, client) = Row(m.Name, m.CreateDelegate<Func<int>>(bench), warmup, calls);
-                if (total != 0 || client != 0) bad++;
+                var op = m.CreateDelegate<Func<int>>(bench);
+                // a row that is not 0 is measured again: with both cores busy elsewhere, the
+                // idle process (no call at all) was seen to allocate 136-6688 B in some 2-s
+                // windows, while an allocation per call shows every time
+                for (int attempt = 1; ; attempt++)
+                {
+                    var (total, client) = Row(attempt == 1 ? m.Name : $"  {m.Name}, again ({attempt}/{Attempts})", op, warmup, calls);
+                    if (total == 0 && client == 0) break;
+                    if (attempt == Attempts)
+                    {
+                        bad++;
+                        break;
+                    }
+                }
             }
             Console.WriteLine();
             Console.WriteLine(bad == 0 ? "server allocations per call: none" : $"{bad} row(s) FAILED");

@@ -5,7 +5,14 @@ using VirtNetworkd.Benchmarks;
 [assembly: SupportedOSPlatform("linux")]
 
 // --verify [--warmup N] [--calls N] [--types]: check the replies and count the server's bytes per call
-// (a few seconds; see AllocationCheck). Everything else goes to BenchmarkDotNet.
+// (a few seconds; see AllocationCheck). Everything else goes to BenchmarkDotNet. Either way,
+// --daemon measures the whole daemon (Program.Main) instead of the RPC stack wired by hand; it is
+// passed to BenchmarkDotNet's processes as VND_BENCH_SERVER=daemon.
+if (args.Contains("--daemon"))
+{
+    Environment.SetEnvironmentVariable("VND_BENCH_SERVER", "daemon");
+    args = [.. args.Where(a => a != "--daemon")];
+}
 if (args.Contains("--verify")) return AllocationCheck.Run(Option(args, "--warmup", 20_000), Option(args, "--calls", 20_000), args.Contains("--types"));
 
 var config = BenchToolchain.Config(ref args);
