@@ -152,9 +152,23 @@ public sealed partial class NetworkDriver
 
     private NetworkObj[]? _sorted;
 
-    public int NumOfNetworks() { lock (_lock) return _byName.Values.Count(o => o.Active); }
+    public int NumOfNetworks() => CountActive(true);
 
-    public int NumOfDefined() { lock (_lock) return _byName.Values.Count(o => !o.Active); }
+    public int NumOfDefined() => CountActive(false);
+
+    // not LINQ: Count() would box the dictionary's enumerator on every call
+    private int CountActive(bool active)
+    {
+        int n = 0;
+        lock (_lock)
+        {
+            foreach (NetworkObj o in _byName.Values)
+            {
+                if (o.Active == active) n++;
+            }
+        }
+        return n;
+    }
 
     /// <summary>Names of active networks, at most <paramref name="maxNames"/>.</summary>
     public IReadOnlyList<string> ListNetworks(int maxNames) => Names(true, maxNames);

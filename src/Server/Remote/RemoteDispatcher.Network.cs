@@ -15,6 +15,10 @@ public sealed partial class RemoteDispatcher
 {
     private const int NetworkListMax = 16384; // REMOTE_NETWORK_LIST_MAX
 
+    // worker lambdas use this, not the local below: a captured local's closure would be
+    // allocated on every call that reaches this method
+    private VirtNetworkd.NetworkDriver.Driver.NetworkDriver Networks => _context.Networks!;
+
     private bool DispatchNetwork(ClientConnection client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body, ProcedureInfo info)
     {
         var driver = _context.Networks;
@@ -62,14 +66,14 @@ public sealed partial class RemoteDispatcher
             {
                 var name = Args<NetworkLookupByNameArgs>(body).Name;
                 Ready(session, info);
-                client.Reply(h, new NetworkLookupByNameRet { Net = Wire(driver.LookupByName(name)) });
+                client.Reply(h, new NetworkLookupByNameRet { Net = WireForReply(driver.LookupByName(name)) });
                 return true;
             }
             case Procedure.NetworkLookupByUuid:
             {
-                var uuid = Args<NetworkLookupByUuidArgs>(body).Uuid;
+                var uuid = new Guid(ScratchArgs<NetworkLookupByUuidArgs>(body).Uuid, bigEndian: true);
                 Ready(session, info);
-                client.Reply(h, new NetworkLookupByUuidRet { Net = Wire(driver.LookupByUuid(new Guid(uuid, bigEndian: true))) });
+                client.Reply(h, new NetworkLookupByUuidRet { Net = WireForReply(driver.LookupByUuid(uuid)) });
                 return true;
             }
             case Procedure.NetworkGetXmlDesc:
@@ -81,79 +85,79 @@ public sealed partial class RemoteDispatcher
             }
             case Procedure.NetworkGetBridgeName:
             {
-                var args = Args<NetworkGetBridgeNameArgs>(body);
+                var net = Ref(ScratchArgs<NetworkGetBridgeNameArgs>(body).Net);
                 Ready(session, info);
-                client.Reply(h, new NetworkGetBridgeNameRet { Name = driver.GetBridgeName(Ref(args.Net)) });
+                client.Reply(h, new NetworkGetBridgeNameRet { Name = driver.GetBridgeName(net) });
                 return true;
             }
             case Procedure.NetworkGetAutostart:
             {
-                var args = Args<NetworkGetAutostartArgs>(body);
+                var net = Ref(ScratchArgs<NetworkGetAutostartArgs>(body).Net);
                 Ready(session, info);
-                client.Reply(h, new NetworkGetAutostartRet { Autostart = driver.GetAutostart(Ref(args.Net)) ? 1 : 0 });
+                client.Reply(h, new NetworkGetAutostartRet { Autostart = driver.GetAutostart(net) ? 1 : 0 });
                 return true;
             }
             case Procedure.NetworkIsActive:
             {
-                var args = Args<NetworkIsActiveArgs>(body);
+                var net = Ref(ScratchArgs<NetworkIsActiveArgs>(body).Net);
                 Ready(session, info);
-                client.Reply(h, new NetworkIsActiveRet { Active = driver.IsActive(Ref(args.Net)) ? 1 : 0 });
+                client.Reply(h, new NetworkIsActiveRet { Active = driver.IsActive(net) ? 1 : 0 });
                 return true;
             }
             case Procedure.NetworkIsPersistent:
             {
-                var args = Args<NetworkIsPersistentArgs>(body);
+                var net = Ref(ScratchArgs<NetworkIsPersistentArgs>(body).Net);
                 Ready(session, info);
-                client.Reply(h, new NetworkIsPersistentRet { Persistent = driver.IsPersistent(Ref(args.Net)) ? 1 : 0 });
+                client.Reply(h, new NetworkIsPersistentRet { Persistent = driver.IsPersistent(net) ? 1 : 0 });
                 return true;
             }
             case Procedure.NetworkDefineXml:
             {
                 var xml = Args<NetworkDefineXmlArgs>(body).Xml;
                 Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkDefineXmlRet { Net = Wire(driver.DefineXml(xml, 0)) }, flush: true));
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkDefineXmlRet { Net = Wire(Networks.DefineXml(xml, 0)) }, flush: true));
                 return true;
             }
             case Procedure.NetworkDefineXmlFlags:
             {
                 var args = Args<NetworkDefineXmlFlagsArgs>(body);
                 Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkDefineXmlFlagsRet { Net = Wire(driver.DefineXml(args.Xml, args.Flags)) }, flush: true));
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkDefineXmlFlagsRet { Net = Wire(Networks.DefineXml(args.Xml, args.Flags)) }, flush: true));
                 return true;
             }
             case Procedure.NetworkCreateXml:
             {
                 var xml = Args<NetworkCreateXmlArgs>(body).Xml;
                 Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkCreateXmlRet { Net = Wire(driver.CreateXml(xml, 0)) }, flush: true));
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkCreateXmlRet { Net = Wire(Networks.CreateXml(xml, 0)) }, flush: true));
                 return true;
             }
             case Procedure.NetworkCreateXmlFlags:
             {
                 var args = Args<NetworkCreateXmlFlagsArgs>(body);
                 Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkCreateXmlFlagsRet { Net = Wire(driver.CreateXml(args.Xml, args.Flags)) }, flush: true));
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkCreateXmlFlagsRet { Net = Wire(Networks.CreateXml(args.Xml, args.Flags)) }, flush: true));
                 return true;
             }
             case Procedure.NetworkCreate:
             {
                 var net = Ref(Args<NetworkCreateArgs>(body).Net);
                 Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.Create(net); c.Reply(hh, new XdrVoid(), flush: true); });
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.Create(net); c.Reply(hh, new XdrVoid(), flush: true); });
                 return true;
             }
             case Procedure.NetworkDestroy:
             {
                 var net = Ref(Args<NetworkDestroyArgs>(body).Net);
                 Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.Destroy(net); c.Reply(hh, new XdrVoid(), flush: true); });
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.Destroy(net); c.Reply(hh, new XdrVoid(), flush: true); });
                 return true;
             }
             case Procedure.NetworkUndefine:
             {
                 var net = Ref(Args<NetworkUndefineArgs>(body).Net);
                 Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.Undefine(net); c.Reply(hh, new XdrVoid(), flush: true); });
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.Undefine(net); c.Reply(hh, new XdrVoid(), flush: true); });
                 return true;
             }
             case Procedure.NetworkSetAutostart:
@@ -162,7 +166,7 @@ public sealed partial class RemoteDispatcher
                 var net = Ref(args.Net);
                 bool on = args.Autostart != 0;
                 Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.SetAutostart(net, on); c.Reply(hh, new XdrVoid(), flush: true); });
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.SetAutostart(net, on); c.Reply(hh, new XdrVoid(), flush: true); });
                 return true;
             }
             case Procedure.NetworkUpdate:
@@ -172,7 +176,7 @@ public sealed partial class RemoteDispatcher
                 Ready(session, info);
                 client.RunOnWorker(h, info.HighPriority, (c, hh) =>
                 {
-                    driver.Update(net, (int)a.Command, (int)a.Section, a.ParentIndex, a.Xml, a.Flags);
+                    Networks.Update(net, (int)a.Command, (int)a.Section, a.ParentIndex, a.Xml, a.Flags);
                     c.Reply(hh, new XdrVoid(), flush: true);
                 });
                 return true;
@@ -184,7 +188,7 @@ public sealed partial class RemoteDispatcher
                 Ready(session, info);
                 client.RunOnWorker(h, info.HighPriority, (c, hh) =>
                 {
-                    driver.SetMetadata(net, a.Type, a.Metadata, a.Key, a.Uri, a.Flags);
+                    Networks.SetMetadata(net, a.Type, a.Metadata, a.Key, a.Uri, a.Flags);
                     c.Reply(hh, new XdrVoid(), flush: true);
                 });
                 return true;
@@ -245,6 +249,16 @@ public sealed partial class RemoteDispatcher
     {
         if (!session.Opened) throw RpcErrors.Internal("connection not open");
         RequireWritable(session, info, info.ApiName ?? info.Name);
+    }
+
+    [ThreadStatic] private static byte[]? t_replyUuid;
+
+    /// <summary><see cref="Wire"/> into a buffer of this thread: only for a reply encoded before the next call on the thread.</summary>
+    private static NonnullNetwork WireForReply(NetworkRef net)
+    {
+        var uuid = t_replyUuid ??= new byte[16];
+        net.Uuid.TryWriteBytes(uuid, bigEndian: true, out _);
+        return new NonnullNetwork { Name = net.Name, Uuid = uuid };
     }
 
     internal static NonnullNetwork Wire(NetworkRef net)

@@ -19,15 +19,15 @@ public sealed partial class RemoteDispatcher
 
     private bool DispatchPort(ClientConnection client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body, ProcedureInfo info)
     {
-        var driver = _context.Networks;
-        if (driver is null) return false;
+        // no local captured by the worker lambdas: a closure here would be allocated on every call
+        if (_context.Networks is null) return false;
         switch ((Procedure)h.Procedure)
         {
             case Procedure.NetworkListAllPorts:
             {
                 var a = Args<NetworkListAllPortsArgs>(body);
                 Ready(session, info);
-                var ports = driver.ListAllPorts(Ref(a.Network), a.Flags);
+                var ports = Networks.ListAllPorts(Ref(a.Network), a.Flags);
                 if (ports.Count > NetworkPortListMax)
                     throw RpcErrors.Internal($"Too many network_ports '{ports.Count}' for limit '{NetworkPortListMax}'");
                 var wire = a.NeedResults != 0 ? ports.Select(Wire).ToArray() : [];
@@ -38,7 +38,7 @@ public sealed partial class RemoteDispatcher
             {
                 var a = Args<NetworkPortLookupByUuidArgs>(body);
                 Ready(session, info);
-                var port = driver.LookupPort(Ref(a.Network), new Guid(a.Uuid, bigEndian: true));
+                var port = Networks.LookupPort(Ref(a.Network), new Guid(a.Uuid, bigEndian: true));
                 client.Reply(h, new NetworkPortLookupByUuidRet { Port = Wire(port) });
                 return true;
             }
@@ -48,14 +48,14 @@ public sealed partial class RemoteDispatcher
                 var net = Ref(a.Network);
                 Ready(session, info);
                 client.RunOnWorker(h, info.HighPriority, (c, hh) =>
-                    c.Reply(hh, new NetworkPortCreateXmlRet { Port = Wire(driver.CreatePort(net, a.Xml, a.Flags)) }, flush: true));
+                    c.Reply(hh, new NetworkPortCreateXmlRet { Port = Wire(Networks.CreatePort(net, a.Xml, a.Flags)) }, flush: true));
                 return true;
             }
             case Procedure.NetworkPortGetXmlDesc:
             {
                 var a = Args<NetworkPortGetXmlDescArgs>(body);
                 Ready(session, info);
-                client.Reply(h, new NetworkPortGetXmlDescRet { Xml = driver.GetPortXmlDesc(PortRef(a.Port), a.Flags) });
+                client.Reply(h, new NetworkPortGetXmlDescRet { Xml = Networks.GetPortXmlDesc(PortRef(a.Port), a.Flags) });
                 return true;
             }
             case Procedure.NetworkPortDelete:
@@ -63,14 +63,14 @@ public sealed partial class RemoteDispatcher
                 var a = Args<NetworkPortDeleteArgs>(body);
                 var port = PortRef(a.Port);
                 Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.DeletePort(port, a.Flags); c.Reply(hh, new XdrVoid(), flush: true); });
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.DeletePort(port, a.Flags); c.Reply(hh, new XdrVoid(), flush: true); });
                 return true;
             }
             case Procedure.NetworkPortGetParameters:
             {
                 var a = Args<NetworkPortGetParametersArgs>(body);
                 Ready(session, info);
-                var ps = driver.GetPortParameters(PortRef(a.Port), a.Flags);
+                var ps = Networks.GetPortParameters(PortRef(a.Port), a.Flags);
                 var wire = ps.Select(p => new TypedParam { Field = p.Field, Value = new TypedParamValue { Type = TypedParamUInt, Ui = p.Value } }).ToArray();
                 // as libvirt's dispatcher, which never fills in ret.nparams
                 client.Reply(h, new NetworkPortGetParametersRet { Params = wire, Nparams = 0 });
@@ -82,7 +82,7 @@ public sealed partial class RemoteDispatcher
                 var port = PortRef(a.Port);
                 Ready(session, info);
                 var ps = PortParameters(a.Params);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { driver.SetPortParameters(port, ps, a.Flags); c.Reply(hh, new XdrVoid(), flush: true); });
+                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.SetPortParameters(port, ps, a.Flags); c.Reply(hh, new XdrVoid(), flush: true); });
                 return true;
             }
             default:

@@ -64,6 +64,24 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
         return value;
     }
 
+    /// <summary>
+    /// <see cref="Args{T}"/> into a value kept per thread and type, whose arrays (uuids) the next
+    /// call reuses: only for args used up before the handler returns, never kept or captured.
+    /// </summary>
+    internal static ref readonly T ScratchArgs<T>(ReadOnlySpan<byte> body) where T : struct, IXdrType<T>
+    {
+        ref T value = ref Scratch<T>.Value;
+        var r = new XdrReader(body);
+        T.Decode(ref r, ref value);
+        r.EnsureEnd();
+        return ref value;
+    }
+
+    private static class Scratch<T> where T : struct
+    {
+        [ThreadStatic] public static T Value;
+    }
+
     private static void NoArgs(ReadOnlySpan<byte> body)
     {
         if (!body.IsEmpty) throw new XdrDecodeException($"{body.Length} trailing bytes", 0);

@@ -21,6 +21,8 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly SemaphoreSlim _adminSlots;
     private readonly CancellationTokenSource _stop = new();
     private Task? _ticker;
+    private ClientConnection[] _tickClients = [];
+    private int _clientsChanged;
     private int _clientCount;
     private int _anonymous;
 
@@ -96,6 +98,7 @@ public sealed class RpcServer : IAsyncDisposable
             var placeholder = (client, Task.CompletedTask);
             _clients[client.Id] = placeholder;
             _clients.TryUpdate(client.Id, (client, RunClientAsync(client, slots)), placeholder);
+            Volatile.Write(ref _clientsChanged, 1);
             ClientCountChanged?.Invoke(count);
         }
     }
@@ -114,6 +117,7 @@ public sealed class RpcServer : IAsyncDisposable
         finally
         {
             _clients.TryRemove(client.Id, out _);
+            Volatile.Write(ref _clientsChanged, 1);
             if (!client.IsAuthenticated) Interlocked.Decrement(ref _anonymous);
             slots.Release();
             int count = Interlocked.Decrement(ref _clientCount);
@@ -130,7 +134,9 @@ public sealed class RpcServer : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
                 long now = Environment.TickCount64;
-                foreach (var (_, entry) in _clients) entry.Client.KeepaliveTick(now);
+                // a copy made only when clients came or went: enumerating the dictionary allocates
+                if (Interlocked.Exchange(ref _clientsChanged, 0) != 0) _tickClients = [.. Clients];
+                foreach (var client in _tickClients) client.KeepaliveTick(now);
             }
         }
         catch (OperationCanceledException)
