@@ -13,7 +13,10 @@
 #                     daemons for the matrix and undefined after it (lookups target benchnet050)
 #   --all-calls       all of them
 #   --seconds S       measured window per case (default 10)      --warmup S   warm-up per case (default 2)
-#   --cases LIST      CONNECTIONSxDEPTH cases (default "1x1 8x8 64x4")
+#   --cases LIST      CONNECTIONSxDEPTH cases (default "1x1p 1x1 8x8 64x4"); a trailing p pins the
+#                     daemon (all its threads) and the load generator to CPU 0 for that case: on
+#                     a VM a wake-up across vCPUs costs tens of µs (IPI, halt exit), which swamps
+#                     a one-call-at-a-time round trip; pinning measures the daemons themselves
 #   --runs N          start-up runs per daemon, the median is reported (default 5)
 #   --threads T       load-generator event-loop threads (default 1)
 #   --no-publish      reuse artifacts/virtnetworkd-aot instead of publishing it again
@@ -34,7 +37,7 @@ bench_nets=100 target_net=benchnet050
 aot_dir=$repo/artifacts/virtnetworkd-aot
 
 daemon_bin=$aot_dir/virtnetworkd ours_label="virtnetworkd (ours, AOT)"
-reference_only=0 seconds=10 warmup=2 cases="1x1 8x8 64x4" runs=5 threads=1 publish=1 out=""
+reference_only=0 seconds=10 warmup=2 cases="1x1p 1x1 8x8 64x4" runs=5 threads=1 publish=1 out=""
 all_calls="get_lib_version lookup_by_name get_xml_desc list_all_networks is_active num_of_networks"
 calls=get_lib_version
 while [ $# -gt 0 ]; do
@@ -232,13 +235,16 @@ if [ "$need_nets" = 1 ]; then
 fi
 for call in $calls; do
   for case in $cases; do
-    c=${case%x*} d=${case#*x}
+    pin=${case//[^p]/}; cd_=${case%p}; c=${cd_%x*} d=${cd_#*x}
     for daemon in $daemons; do
       if [ "$daemon" = reference ]; then sock=$ref_sock pid=$ref_pid; else sock=$ours_sock pid=$ours_pid; fi
-      log "$call, case c$c d$d: $daemon (${warmup} s warm-up + ${seconds} s)"
-      "$loadgen" --json --socket "$sock" --call "$(call_arg "$call")" --connections "$c" --depth "$d" \
-        --seconds "$seconds" --warmup "$warmup" --threads "$threads" --server-pid "$pid" >"$out/$call-c$c-d$d-$daemon.json" \
-        || die "load generator failed on $daemon, $call, case c$c d$d"
+      log "$call, case c$c d$d${pin:+ (one CPU)}: $daemon (${warmup} s warm-up + ${seconds} s)"
+      runner=()
+      if [ -n "$pin" ]; then taskset -a -p -c 0 "$pid" >/dev/null; runner=(taskset -c 0); fi
+      "${runner[@]}" "$loadgen" --json --socket "$sock" --call "$(call_arg "$call")" --connections "$c" --depth "$d" \
+        --seconds "$seconds" --warmup "$warmup" --threads "$threads" --server-pid "$pid" >"$out/$call-c$c-d$d$pin-$daemon.json" \
+        || die "load generator failed on $daemon, $call, case c$c d$d$pin"
+      if [ -n "$pin" ]; then taskset -a -p -c "0-$(($(nproc) - 1))" "$pid" >/dev/null; fi
     done
   done
 done
@@ -258,14 +264,14 @@ j() { jq -r "$1" "$2"; }
   if [ "$reference_only" = 1 ]; then echo "**Partial run: reference daemon only (--reference-only).**"; echo; fi
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); kernel $(uname -r);"
   echo "libvirtd $(libvirtd --version | awk '{print $NF}'); load average before $load_before, after $load_after;"
-  first=${cases%% *}
+  first=${cases%% *}; first=${first%p}
   echo "each case: ${warmup} s warm-up, ${seconds} s measured; load-generator threads: $threads."
   [ "$need_nets" = 0 ] || echo "$bench_nets inactive networks benchnet000..benchnet$(printf %03d $((bench_nets - 1))) defined on each daemon; lookups of $target_net."
   echo
   echo "Calls (first reply of the first case):"
   echo
   for call in $calls; do
-    f=$out/$call-c${first%x*}-d${first#*x}
+    f=$out/$call-c${first%x*}-d${first#*x}$( [ "${cases%% *}" = "${first}p" ] && echo p )
     replies="reference: $(j .first_reply "$f-reference.json")"
     [ "$reference_only" = 1 ] || replies+="; ours: $(j .first_reply "$f-ours.json")"
     echo "- \`$(j .call "$f-reference.json")\`: $(j .proc_name "$f-reference.json") ($(j .proc "$f-reference.json")) → $replies"
@@ -275,14 +281,14 @@ j() { jq -r "$1" "$2"; }
   echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
   for call in $calls; do
     for case in $cases; do
-      c=${case%x*} d=${case#*x}
-      ref_cps=$(j .calls_per_s "$out/$call-c$c-d$d-reference.json")
+      pin=${case//[^p]/}; cd_=${case%p}; c=${cd_%x*} d=${cd_#*x}
+      ref_cps=$(j .calls_per_s "$out/$call-c$c-d$d$pin-reference.json")
       for daemon in $daemons; do
-        f=$out/$call-c$c-d$d-$daemon.json
+        f=$out/$call-c$c-d$d$pin-$daemon.json
         ratio="—"
         if [ "$daemon" = ours ]; then ratio=$(awk -v a="$(j .calls_per_s "$f")" -v b="$ref_cps" 'BEGIN{printf "%.2f", a/b}'); fi
         name=$daemon; [ "$daemon" = reference ] && name="libvirtd (reference)"; [ "$daemon" = ours ] && name=$ours_label
-        printf '| %s | c%s d%s | %s | %.0f | %.1f | %.1f | %.1f | %.1f | %s |\n' "$call" "$c" "$d" "$name" \
+        printf '| %s | c%s d%s%s | %s | %.0f | %.1f | %.1f | %.1f | %.1f | %s |\n' "$call" "$c" "$d" "${pin:+ (one CPU)}" "$name" \
           "$(j .calls_per_s "$f")" "$(j .p50_us "$f")" "$(j .p99_us "$f")" "$(j .server_cpu_us_per_call "$f")" "$(j .loadgen_cpu_us_per_call "$f")" "$ratio"
       done
     done
