@@ -278,6 +278,7 @@ public sealed partial class NetworkDriver
     {
         lock (_lock)
         {
+            _generation++;
             NetworkObj obj = Get(net);
             if (!obj.Persistent) throw Err(VirErrorCode.OperationInvalid, "cannot set autostart for transient network");
             if (obj.Autostart == autostart) return;

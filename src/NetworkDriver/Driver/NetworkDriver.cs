@@ -20,8 +20,11 @@ public sealed partial class NetworkDriver
     private readonly Dictionary<Guid, NetworkObj> _byUuid = [];
     private readonly Dictionary<string, NetworkObj> _byName = new(StringComparer.Ordinal);
     private readonly INetworkBackend _backend;
-    /// <summary>Bumped by every call that may change a definition; formatted XML is cached per generation.</summary>
+    /// <summary>Bumped by every call that may change a network (definition, state, autostart); formatted XML is cached per generation.</summary>
     private long _generation;
+
+    /// <summary>Changes whenever a network may have changed: what was computed at an equal generation is still true.</summary>
+    public long Generation { get { lock (_lock) return _generation; } }
 
     public NetworkDriver(string configDir, string autostartDir, string stateDir, bool privileged, INetworkBackend backend)
     {

@@ -14,6 +14,7 @@ namespace VirtNetworkd.Server.Remote;
 public sealed partial class RemoteDispatcher
 {
     private const int NetworkListMax = 16384; // REMOTE_NETWORK_LIST_MAX
+    private readonly ListAllReplyCache _listAllReplies = new();
 
     // worker lambdas use this, not the local below: a captured local's closure would be
     // allocated on every call that reaches this method
@@ -55,11 +56,20 @@ public sealed partial class RemoteDispatcher
             {
                 var args = Args<ConnectListAllNetworksArgs>(body);
                 Ready(session, info);
+                bool need = args.NeedResults != 0;
+                long generation = driver.Generation; // read first: the list below is at least this new
+                if (_listAllReplies.TryGet(args.Flags, need, generation, out var cached))
+                {
+                    client.Reply(h, cached);
+                    return true;
+                }
                 var all = driver.ListAll(args.Flags);
                 if (all.Count > NetworkListMax)
                     throw RpcErrors.Internal($"Too many networks '{all.Count}' for limit '{NetworkListMax}'");
-                var nets = args.NeedResults != 0 ? all.Select(Wire).ToArray() : [];
-                client.Reply(h, new ConnectListAllNetworksRet { Nets = nets, Ret = (uint)all.Count });
+                var nets = need ? all.Select(Wire).ToArray() : [];
+                var reply = EncodedBody.Of(new ConnectListAllNetworksRet { Nets = nets, Ret = (uint)all.Count });
+                _listAllReplies.Set(args.Flags, need, generation, reply);
+                client.Reply(h, reply);
                 return true;
             }
             case Procedure.NetworkLookupByName:

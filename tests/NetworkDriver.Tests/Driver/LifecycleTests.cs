@@ -278,4 +278,24 @@ public sealed class LifecycleTests : DriverTestBase
         }));
         Assert.That(Events, Is.EqualTo(new[] { "n1:Defined:0", "n1:Started:0", "n1:Stopped:0", "n1:meta:1:", "n1:Undefined:0" }));
     }
+
+    [Test]
+    public void GenerationMovesWithEveryChangeAndOnlyThen()
+    {
+        long g0 = Drv.Generation;
+        NetworkRef n = Drv.DefineXml(Xml("gen1", U1), 0);
+        long g1 = Drv.Generation;
+        Assert.That(g1, Is.GreaterThan(g0));
+        Drv.ListAll(0);
+        Drv.GetXmlDesc(n, 0);
+        Drv.IsActive(n);
+        Assert.That(Drv.Generation, Is.EqualTo(g1), "queries change nothing");
+        long before = g1;
+        foreach (Action change in new Action[] { () => Drv.SetAutostart(n, true), () => Drv.Create(n), () => Drv.Destroy(n), () => Drv.Undefine(n) })
+        {
+            change();
+            Assert.That(Drv.Generation, Is.GreaterThan(before));
+            before = Drv.Generation;
+        }
+    }
 }

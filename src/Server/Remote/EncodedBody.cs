@@ -1,0 +1,53 @@
+using VirtNetworkd.Protocol.Xdr;
+
+namespace VirtNetworkd.Server.Remote;
+
+/// <summary>A reply body encoded earlier (a whole XDR value, so a multiple of 4 bytes), written as it is.</summary>
+internal readonly struct EncodedBody(byte[] bytes) : IXdrType<EncodedBody>
+{
+    public byte[] Bytes { get; } = bytes;
+
+    public static void Encode(ref XdrWriter w, in EncodedBody value) =>
+        w.WriteFixedOpaque(value.Bytes, value.Bytes.Length, "body");
+
+    public static void Decode(ref XdrReader r, ref EncodedBody value) =>
+        throw new NotSupportedException("an encoded body is only written");
+
+    /// <summary>Encodes <paramref name="value"/> once, to be replayed.</summary>
+    public static EncodedBody Of<T>(in T value) where T : IXdrType<T>
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        XdrCodec.Encode(buffer, value);
+        return new EncodedBody(buffer.WrittenSpan.ToArray());
+    }
+}
+
+/// <summary>
+/// Encoded replies of CONNECT_LIST_ALL_NETWORKS, per flags and need_results, valid while the
+/// driver's generation has not moved: a client polling the list gets a copy of bytes.
+/// </summary>
+internal sealed class ListAllReplyCache
+{
+    private readonly (long Generation, EncodedBody Body)?[] _entries = new (long, EncodedBody)?[128];
+    private readonly Lock _lock = new();
+
+    private static int Slot(uint flags, bool needResults) => (int)(flags * 2) + (needResults ? 1 : 0);
+
+    public bool TryGet(uint flags, bool needResults, long generation, out EncodedBody body)
+    {
+        body = default;
+        if (flags >= 64) return false;
+        lock (_lock)
+        {
+            if (_entries[Slot(flags, needResults)] is not { } e || e.Generation != generation) return false;
+            body = e.Body;
+            return true;
+        }
+    }
+
+    public void Set(uint flags, bool needResults, long generation, EncodedBody body)
+    {
+        if (flags >= 64) return;
+        lock (_lock) _entries[Slot(flags, needResults)] = (generation, body);
+    }
+}
