@@ -162,16 +162,24 @@ public sealed partial class NetworkDriver
     // not LINQ: Count() would box the dictionary's enumerator on every call
     private int CountActive(bool active)
     {
-        int n = 0;
         lock (_lock)
         {
-            foreach (NetworkObj o in _byName.Values)
+            if (_countsGeneration != _generation)
             {
-                if (o.Active == active) n++;
+                int n = 0;
+                foreach (NetworkObj o in Sorted())
+                    if (o.Active) n++;
+                _activeCount = n;
+                _inactiveCount = _byName.Count - n;
+                _countsGeneration = _generation;
             }
+            return active ? _activeCount : _inactiveCount;
         }
-        return n;
     }
+
+    // counted again only after a change (see _generation)
+    private long _countsGeneration = -1;
+    private int _activeCount, _inactiveCount;
 
     /// <summary>Names of active networks, at most <paramref name="maxNames"/>.</summary>
     public IReadOnlyList<string> ListNetworks(int maxNames) => Names(true, maxNames);
@@ -262,5 +270,7 @@ public sealed partial class NetworkDriver
             catch (Exception) { }
 #pragma warning restore CA1031
         }
+        // a handler that called back in may have cached what the rest of the change then alters
+        _generation++;
     }
 }

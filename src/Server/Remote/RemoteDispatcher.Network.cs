@@ -88,9 +88,11 @@ public sealed partial class RemoteDispatcher
             }
             case Procedure.NetworkGetXmlDesc:
             {
-                var args = Args<NetworkGetXmlDescArgs>(body);
+                ref readonly var args = ref ScratchArgs<NetworkGetXmlDescArgs>(body);
+                var net = Ref(args.Net);
+                uint flags = args.Flags;
                 Ready(session, info);
-                client.Reply(h, new NetworkGetXmlDescRet { Xml = driver.GetXmlDesc(Ref(args.Net), args.Flags) });
+                client.Reply(h, new NetworkGetXmlDescRet { Xml = driver.GetXmlDesc(net, flags) });
                 return true;
             }
             case Procedure.NetworkGetBridgeName:

@@ -298,4 +298,20 @@ public sealed class LifecycleTests : DriverTestBase
             before = Drv.Generation;
         }
     }
+
+    [Test]
+    public void WhatAnEventHandlerReadsIsNotKeptPastTheRestOfTheChange()
+    {
+        NetworkRef n = Drv.CreateXml(Xml("trans1", U1), 0);
+        Drv.Lifecycle += (_, e) =>
+        {
+            // called with the change half done: the transient network is stopped, not yet removed
+            Drv.ListAll(0);
+            Drv.NumOfDefined();
+        };
+        Drv.Destroy(n);
+        Assert.That(Drv.ListAll(0), Is.Empty);
+        Assert.That(Drv.NumOfDefined(), Is.Zero);
+        Assert.That(Drv.NumOfNetworks(), Is.Zero);
+    }
 }
