@@ -65,6 +65,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)]
     public static partial int Pipe2(int* fds, int flags);
 
+    [LibraryImport(Lib, EntryPoint = "umask")]
+    public static partial uint Umask(uint mask);
+
     [LibraryImport(Lib, EntryPoint = "setsid", SetLastError = true)]
     public static partial int SetSid();
 

@@ -36,7 +36,16 @@ public sealed partial class UnixListener : IDisposable
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            socket.Bind(new UnixDomainSocketEndPoint(path));
+            // the file is born with its final mode (as libvirt does with umask): never more open, not even briefly
+            uint oldMask = Host.LibC.Umask(~(uint)mode & 0x1FF);
+            try
+            {
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+            finally
+            {
+                Host.LibC.Umask(oldMask);
+            }
             File.SetUnixFileMode(path, mode);
             if (gid is { } g && Chown(path, uint.MaxValue, g) != 0)
                 throw new IOException($"Failed to change group ID of '{path}' to {g}: {Marshal.GetLastPInvokeErrorMessage()}");
