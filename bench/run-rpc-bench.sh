@@ -264,14 +264,14 @@ j() { jq -r "$1" "$2"; }
   if [ "$reference_only" = 1 ]; then echo "**Partial run: reference daemon only (--reference-only).**"; echo; fi
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); kernel $(uname -r);"
   echo "libvirtd $(libvirtd --version | awk '{print $NF}'); load average before $load_before, after $load_after;"
-  first=${cases%% *}; first=${first%p}
+  first=${cases%% *}; first_pin=${first//[^p]/}; first=${first%p}
   echo "each case: ${warmup} s warm-up, ${seconds} s measured; load-generator threads: $threads."
   [ "$need_nets" = 0 ] || echo "$bench_nets inactive networks benchnet000..benchnet$(printf %03d $((bench_nets - 1))) defined on each daemon; lookups of $target_net."
   echo
   echo "Calls (first reply of the first case):"
   echo
   for call in $calls; do
-    f=$out/$call-c${first%x*}-d${first#*x}$( [ "${cases%% *}" = "${first}p" ] && echo p )
+    f=$out/$call-c${first%x*}-d${first#*x}${first_pin}
     replies="reference: $(j .first_reply "$f-reference.json")"
     [ "$reference_only" = 1 ] || replies+="; ours: $(j .first_reply "$f-ours.json")"
     echo "- \`$(j .call "$f-reference.json")\`: $(j .proc_name "$f-reference.json") ($(j .proc "$f-reference.json")) → $replies"
