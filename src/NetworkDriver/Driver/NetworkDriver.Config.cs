@@ -58,12 +58,11 @@ public sealed partial class NetworkDriver
     public string GetMetadata(NetworkRef net, int type, string? uri, uint flags)
     {
         if ((flags & AffectLive) != 0 && (flags & AffectConfig) != 0)
-            throw Err(VirErrorCode.InvalidArg,
-                "Flags 'VIR_NETWORK_UPDATE_AFFECT_LIVE' and 'VIR_NETWORK_UPDATE_AFFECT_CONFIG' are mutually exclusive");
+            throw LibvirtError.InvalidArg(VirErrorDomain.Network, "Flags 'VIR_NETWORK_UPDATE_AFFECT_LIVE' and 'VIR_NETWORK_UPDATE_AFFECT_CONFIG' are mutually exclusive", "virNetworkGetMetadata", "ctl");
         if (type is MetadataTitle or MetadataDescription && uri is not null)
-            throw Err(VirErrorCode.InvalidArg, "uri in virNetworkGetMetadata must be NULL");
+            throw LibvirtError.InvalidArg(VirErrorDomain.Network, "uri in virNetworkGetMetadata must be NULL", "virNetworkGetMetadata", "uri");
         if (type == MetadataElement && uri is null)
-            throw Err(VirErrorCode.InvalidArg, "uri in virNetworkGetMetadata must not be NULL");
+            throw LibvirtError.InvalidArg(VirErrorDomain.Network, "uri in virNetworkGetMetadata must not be NULL", "virNetworkGetMetadata", "uri");
         CheckFlags(flags, AffectLive | AffectConfig, "networkGetMetadata");
         lock (_lock)
         {
@@ -89,14 +88,14 @@ public sealed partial class NetworkDriver
         {
             case MetadataTitle or MetadataDescription:
                 if (type == MetadataTitle && metadata is not null && metadata.Contains('\n'))
-                    throw Err(VirErrorCode.InvalidArg, "metadata title can't contain newlines");
-                if (uri is not null) throw Err(VirErrorCode.InvalidArg, "uri in virNetworkSetMetadata must be NULL");
-                if (key is not null) throw Err(VirErrorCode.InvalidArg, "key in virNetworkSetMetadata must be NULL");
+                    throw LibvirtError.InvalidArg(VirErrorDomain.Network, "metadata title can't contain newlines", "virNetworkSetMetadata", "metadata");
+                if (uri is not null) throw LibvirtError.InvalidArg(VirErrorDomain.Network, "uri in virNetworkSetMetadata must be NULL", "virNetworkSetMetadata", "uri");
+                if (key is not null) throw LibvirtError.InvalidArg(VirErrorDomain.Network, "key in virNetworkSetMetadata must be NULL", "virNetworkSetMetadata", "key");
                 break;
             case MetadataElement:
-                if (uri is null) throw Err(VirErrorCode.InvalidArg, "uri in virNetworkSetMetadata must not be NULL");
+                if (uri is null) throw LibvirtError.InvalidArg(VirErrorDomain.Network, "uri in virNetworkSetMetadata must not be NULL", "virNetworkSetMetadata", "uri");
                 if (metadata is not null && key is null)
-                    throw Err(VirErrorCode.InvalidArg, "key in virNetworkSetMetadata must not be NULL");
+                    throw LibvirtError.InvalidArg(VirErrorDomain.Network, "key in virNetworkSetMetadata must not be NULL", "virNetworkSetMetadata", "key");
                 break;
         }
         CheckFlags(flags, AffectLive | AffectConfig, "networkSetMetadata");

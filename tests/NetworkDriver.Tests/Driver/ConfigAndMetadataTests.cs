@@ -83,14 +83,17 @@ public sealed class ConfigAndMetadataTests : DriverTestBase
     {
         NetworkRef r = Drv.DefineXml(Xml("n1", U1), 0);
         Throws(() => Drv.GetMetadata(r, 1, null, 3)).Is(VirErrorCode.InvalidArg,
-            "invalid argument: Flags 'VIR_NETWORK_UPDATE_AFFECT_LIVE' and 'VIR_NETWORK_UPDATE_AFFECT_CONFIG' are mutually exclusive");
-        Throws(() => Drv.GetMetadata(r, 2, null, 0)).Is(VirErrorCode.InvalidArg, "invalid argument: uri in virNetworkGetMetadata must not be NULL");
-        Throws(() => Drv.GetMetadata(r, 1, "u", 0)).Is(VirErrorCode.InvalidArg, "invalid argument: uri in virNetworkGetMetadata must be NULL");
+            "Flags 'VIR_NETWORK_UPDATE_AFFECT_LIVE' and 'VIR_NETWORK_UPDATE_AFFECT_CONFIG' are mutually exclusive");
+        Throws(() => Drv.GetMetadata(r, 2, null, 0)).Is(VirErrorCode.InvalidArg, "uri in virNetworkGetMetadata must not be NULL");
+        Throws(() => Drv.GetMetadata(r, 1, "u", 0)).Is(VirErrorCode.InvalidArg, "uri in virNetworkGetMetadata must be NULL");
         Throws(() => Drv.GetMetadata(r, 7, null, 0)).Is(VirErrorCode.InvalidArg, "invalid argument: unknown metadata type '7'");
-        Throws(() => Drv.SetMetadata(r, 1, "a\nb", null, null, 0)).Is(VirErrorCode.InvalidArg, "invalid argument: metadata title can't contain newlines");
-        Throws(() => Drv.SetMetadata(r, 2, "<a/>", null, "u", 0)).Is(VirErrorCode.InvalidArg, "invalid argument: key in virNetworkSetMetadata must not be NULL");
-        Throws(() => Drv.SetMetadata(r, 2, "<a/>", "k", null, 0)).Is(VirErrorCode.InvalidArg, "invalid argument: uri in virNetworkSetMetadata must not be NULL");
-        Throws(() => Drv.SetMetadata(r, 0, "d", "k", null, 0)).Is(VirErrorCode.InvalidArg, "invalid argument: key in virNetworkSetMetadata must be NULL");
+        Throws(() => Drv.SetMetadata(r, 1, "a\nb", null, null, 0)).Is(VirErrorCode.InvalidArg, "metadata title can't contain newlines");
+        Throws(() => Drv.SetMetadata(r, 2, "<a/>", null, "u", 0)).Is(VirErrorCode.InvalidArg, "key in virNetworkSetMetadata must not be NULL");
+        Throws(() => Drv.SetMetadata(r, 2, "<a/>", "k", null, 0)).Is(VirErrorCode.InvalidArg, "uri in virNetworkSetMetadata must not be NULL");
+        Throws(() => Drv.SetMetadata(r, 0, "d", "k", null, 0)).Is(VirErrorCode.InvalidArg, "key in virNetworkSetMetadata must be NULL");
+        var e = Assert.Throws<LibvirtError>(() => Drv.SetMetadata(r, 0, "d", "k", null, 0))!;
+        Assert.That((e.Domain, e.Template, e.Detail), Is.EqualTo((VirErrorDomain.Network, "virNetworkSetMetadata", "key")),
+            "as virReportInvalidNullArg: the function and the argument's name in str1/str2");
         Throws(() => Drv.SetMetadata(r, 1, "t", null, null, 1)).Is(VirErrorCode.OperationInvalid, "Requested operation is not valid: network is not running");
         Throws(() => Drv.SetMetadata(r, 1, "t", null, null, 8)).Is(VirErrorCode.InvalidArg, "unsupported flags (0x8) in function networkSetMetadata");
         NetworkRef t = Drv.CreateXml(Xml("t", U2), 0);
