@@ -44,39 +44,31 @@ public sealed class Logger
             Logging.Log.Emit(this, priority, message, function, file, line);
     }
 
-    public void Write(LogPriority priority, [InterpolatedStringHandlerArgument("", "priority")] ref LogInterpolatedStringHandler message,
-                    [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
+    public void Write(LogPriority priority, [InterpolatedStringHandlerArgument("", "priority")] ref LogInterpolatedStringHandler<LogLevel.Given> message,
+                    [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "") =>
+        Emit(priority, ref message, function, line, file);
+
+    public void Debug([InterpolatedStringHandlerArgument("")] ref LogInterpolatedStringHandler<LogLevel.Debug> message,
+                      [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "") =>
+        Emit(LogPriority.Debug, ref message, function, line, file);
+
+    public void Info([InterpolatedStringHandlerArgument("")] ref LogInterpolatedStringHandler<LogLevel.Info> message,
+                     [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "") =>
+        Emit(LogPriority.Info, ref message, function, line, file);
+
+    public void Warn([InterpolatedStringHandlerArgument("")] ref LogInterpolatedStringHandler<LogLevel.Warning> message,
+                     [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "") =>
+        Emit(LogPriority.Warning, ref message, function, line, file);
+
+    public void Error([InterpolatedStringHandlerArgument("")] ref LogInterpolatedStringHandler<LogLevel.Error> message,
+                      [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "") =>
+        Emit(LogPriority.Error, ref message, function, line, file);
+
+    private void Emit<TLevel>(LogPriority priority, ref LogInterpolatedStringHandler<TLevel> message, string function, int line, string file)
+        where TLevel : ILogLevel
     {
         if (message.Enabled)
             Logging.Log.Emit(this, priority, message.ToStringAndClear(), function, file, line);
-    }
-
-    public void Debug([InterpolatedStringHandlerArgument("")] ref DebugLogInterpolatedStringHandler message,
-                      [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
-    {
-        if (message.Enabled)
-            Logging.Log.Emit(this, LogPriority.Debug, message.ToStringAndClear(), function, file, line);
-    }
-
-    public void Info([InterpolatedStringHandlerArgument("")] ref InfoLogInterpolatedStringHandler message,
-                     [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
-    {
-        if (message.Enabled)
-            Logging.Log.Emit(this, LogPriority.Info, message.ToStringAndClear(), function, file, line);
-    }
-
-    public void Warn([InterpolatedStringHandlerArgument("")] ref WarningLogInterpolatedStringHandler message,
-                     [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
-    {
-        if (message.Enabled)
-            Logging.Log.Emit(this, LogPriority.Warning, message.ToStringAndClear(), function, file, line);
-    }
-
-    public void Error([InterpolatedStringHandlerArgument("")] ref ErrorLogInterpolatedStringHandler message,
-                      [CallerMemberName] string function = "", [CallerLineNumber] int line = 0, [CallerFilePath] string file = "")
-    {
-        if (message.Enabled)
-            Logging.Log.Emit(this, LogPriority.Error, message.ToStringAndClear(), function, file, line);
     }
 
     public void Debug(string message, [CallerMemberName] string function = "", [CallerLineNumber] int line = 0,
