@@ -122,7 +122,8 @@ public sealed partial class NetworkDriver
             int i = 0;
             NetworkRef owner = Ref(obj);
             foreach (Guid uuid in obj.Ports.Keys) list[i++] = new NetworkPortRef(owner, uuid);
-            Array.Sort(list, (a, b) => string.CompareOrdinal(VirUuid.Format(a.Uuid), VirUuid.Format(b.Uuid)));
+            // Guid orders as its text does (fields compared unsigned, in order)
+            Array.Sort(list, (a, b) => a.Uuid.CompareTo(b.Uuid));
             return list;
         }
     }

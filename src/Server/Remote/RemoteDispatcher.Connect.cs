@@ -25,7 +25,9 @@ public sealed partial class RemoteDispatcher
         "sasl-user-name", "x509-distinguished-name", "selinux-context", "system.token",
     ];
 
-    private static readonly int[] IdentityParamTypes = [7, 4, 7, 4, 3, 4, 7, 7, 7, 7];
+    private static readonly int[] IdentityParamTypes =
+        [TypedParamType.String, TypedParamType.ULLong, TypedParamType.String, TypedParamType.ULLong, TypedParamType.LLong,
+         TypedParamType.ULLong, TypedParamType.String, TypedParamType.String, TypedParamType.String, TypedParamType.String];
 
     private bool DispatchConnect(ClientConnection client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body)
     {
@@ -180,16 +182,11 @@ public sealed partial class RemoteDispatcher
                 throw new LibvirtError(VirErrorCode.ArgumentUnsupported, VirErrorDomain.None, $"parameter '{p.Field}' not supported");
             if (p.Value.Type != IdentityParamTypes[i])
                 throw new LibvirtError(VirErrorCode.InvalidArg, VirErrorDomain.None,
-                    $"invalid type '{TypeName(p.Value.Type)}' for parameter '{p.Field}', expected '{TypeName(IdentityParamTypes[i])}'");
+                    $"invalid type '{TypedParamType.Name(p.Value.Type)}' for parameter '{p.Field}', expected '{TypedParamType.Name(IdentityParamTypes[i])}'");
             if (!seen.Add(p.Field))
                 throw new LibvirtError(VirErrorCode.InvalidArg, VirErrorDomain.None, $"parameter '{p.Field}' occurs multiple times");
         }
         client.Server.Log.Debug($"client {client.Id}: identity set ({args.Params.Length} parameters)");
         session.Identity = args.Params;
     }
-
-    private static string TypeName(int type) => type switch
-    {
-        1 => "int", 2 => "uint", 3 => "llong", 4 => "ullong", 5 => "double", 6 => "boolean", 7 => "string", _ => type.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
 }

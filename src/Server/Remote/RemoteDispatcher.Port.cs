@@ -71,7 +71,7 @@ public sealed partial class RemoteDispatcher
                 var a = Args<NetworkPortGetParametersArgs>(body);
                 Ready(session, info);
                 var ps = Networks.GetPortParameters(PortRef(a.Port), a.Flags);
-                var wire = ps.Select(p => new TypedParam { Field = p.Field, Value = new TypedParamValue { Type = TypedParamUInt, Ui = p.Value } }).ToArray();
+                var wire = ps.Select(p => new TypedParam { Field = p.Field, Value = new TypedParamValue { Type = TypedParamType.UInt, Ui = p.Value } }).ToArray();
                 // as libvirt's dispatcher, which never fills in ret.nparams
                 client.Reply(h, new NetworkPortGetParametersRet { Params = wire, Nparams = 0 });
                 return true;
@@ -90,9 +90,6 @@ public sealed partial class RemoteDispatcher
         }
     }
 
-    private const int TypedParamInt = 1, TypedParamUInt = 2, TypedParamLLong = 3, TypedParamULLong = 4,
-        TypedParamDouble = 5, TypedParamBoolean = 6, TypedParamString = 7;
-
     /// <summary>
     /// virTypedParamsDeserialize, then the driver's read of value.ui: whatever the type, the low
     /// 32 bits of the value are taken (as reading that member of libvirt's union does).
@@ -107,13 +104,13 @@ public sealed partial class RemoteDispatcher
                 throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.None, $"Parameter {p.Field} too big for destination");
             uint value = p.Value.Type switch
             {
-                TypedParamInt => (uint)p.Value.I,
-                TypedParamUInt => p.Value.Ui,
-                TypedParamLLong => (uint)p.Value.L,
-                TypedParamULLong => (uint)p.Value.Ul,
-                TypedParamDouble => (uint)BitConverter.DoubleToInt64Bits(p.Value.D),
-                TypedParamBoolean => (byte)p.Value.B,
-                TypedParamString => 0,
+                TypedParamType.Int => (uint)p.Value.I,
+                TypedParamType.UInt => p.Value.Ui,
+                TypedParamType.LLong => (uint)p.Value.L,
+                TypedParamType.ULLong => (uint)p.Value.Ul,
+                TypedParamType.Double => (uint)BitConverter.DoubleToInt64Bits(p.Value.D),
+                TypedParamType.Boolean => (byte)p.Value.B,
+                TypedParamType.String => 0,
                 _ => throw new LibvirtError(VirErrorCode.Rpc, VirErrorDomain.None, $"unknown parameter type: {p.Value.Type}"),
             };
             result[i] = new PortParameter(p.Field, value);

@@ -292,6 +292,17 @@ public sealed class PortTests : DriverTestBase
     }
 
     [Test]
+    public void PortsAreListedInTheOrderOfTheirUuidText()
+    {
+        NetworkRef n = Started();
+        string[] uuids = ["f0000000-0000-0000-0000-000000000001", "0fffffff-ffff-ffff-ffff-ffffffffffff", "00000000-8000-0000-0000-000000000000",
+            "00000000-0000-0000-8000-000000000000", "00000000-0000-0000-0000-800000000000", "00000000-0000-0000-0000-000000000001"];
+        for (int i = 0; i < uuids.Length; i++)
+            Drv.CreatePort(n, PortXml(uuids[i], mac: $"52:54:00:00:01:{i:x2}"), 0);
+        Assert.That(Drv.ListAllPorts(n, 0).Select(p => VirUuid.Format(p.Uuid)), Is.EqualTo(uuids.Order(StringComparer.Ordinal)));
+    }
+
+    [Test]
     public void ClassIdMapFormatsAndParsesLikeVirBitmap()
     {
         ClassIdMap m = ClassIdMap.Parse("0-2,5,7-9")!;
