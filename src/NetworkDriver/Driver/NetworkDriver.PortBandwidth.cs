@@ -123,9 +123,13 @@ public sealed partial class NetworkDriver
         port.ClassId = 0;
     }
 
-    /// <summary>networkUpdatePortBandwidth: the port's floor changes from <paramref name="oldBw"/> to <paramref name="newBw"/>.</summary>
-    private void UpdatePortBandwidth(NetworkObj obj, NetworkPortDef port, BandwidthDef? oldBw, BandwidthDef? newBw)
+    /// <summary>
+    /// networkUpdatePortBandwidth: the port's floor changes from its current bandwidth's to
+    /// <paramref name="newBw"/>'s; only the port's class ID changes here (the caller sets the bandwidth).
+    /// </summary>
+    private void UpdatePortBandwidth(NetworkObj obj, NetworkPortDef port, BandwidthDef? newBw)
     {
+        BandwidthDef? oldBw = port.Bandwidth;
         ulong oldFloor = oldBw?.Inbound?.Floor ?? 0, newFloor = newBw?.Inbound?.Floor ?? 0;
         if (oldFloor == newFloor) return;
         if (CheckBandwidth(obj, newBw, oldBw, port.Mac.ToString()) is not { } rate) return;
@@ -152,11 +156,7 @@ public sealed partial class NetworkDriver
         }
         else
         {
-            // the old floor is what the accounting holds; unplug gives it back
-            NetworkPortDef old = port.Clone();
-            old.Bandwidth = oldBw;
-            UnplugBandwidth(obj, old);
-            port.ClassId = old.ClassId;
+            UnplugBandwidth(obj, port); // gives back the old floor, which the accounting holds
         }
     }
 

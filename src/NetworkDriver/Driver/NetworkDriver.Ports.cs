@@ -183,12 +183,9 @@ public sealed partial class NetworkDriver
             if (bw.Inbound.Average == 0 && bw.Inbound.Floor == 0) bw.Inbound = null;
             if (bw.Outbound.Average == 0) bw.Outbound = null;
 
-            NetworkPortDef updated = def.Clone();
-            UpdatePortBandwidth(obj, updated, def.Bandwidth, bw);
-            updated.Bandwidth = bw;
-            // the in-memory port changes with its file, as libvirt reports a failed save after the change
+            UpdatePortBandwidth(obj, def, bw);
+            // as libvirt: a failed save is reported after the port has changed in memory
             def.Bandwidth = bw;
-            def.ClassId = updated.ClassId;
             Io(() => Store.SavePort(obj.Name, def), $"cannot save port status file '{Store.PortFile(obj.Name, def.Uuid)}'");
         }
     }
