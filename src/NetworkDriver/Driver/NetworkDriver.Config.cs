@@ -48,7 +48,7 @@ public sealed partial class NetworkDriver
             }
             if (live is not null)
             {
-                Io(() => Store.SaveStatus(live, obj.ClassIds.ToString(), obj.FloorSum, obj.Taints), $"cannot write status file '{Store.StatusFile(obj.Name)}'");
+                SaveStatusOrThrow(obj, live);
                 obj.Def = live;
             }
         }
@@ -114,7 +114,7 @@ public sealed partial class NetworkDriver
             NetworkDef? config = doConfig ? WithMetadata(obj.PersistentDef, type, metadata, key, uri) : null;
             if (live is not null)
             {
-                Io(() => Store.SaveStatus(live, obj.ClassIds.ToString(), obj.FloorSum, obj.Taints), $"cannot write status file '{Store.StatusFile(obj.Name)}'");
+                SaveStatusOrThrow(obj, live);
                 obj.Def = live;
             }
             if (config is not null)

@@ -51,9 +51,6 @@ public sealed partial class NetworkDriver
         return netIn.Average;
     }
 
-    private void SaveStatusOrThrow(NetworkObj obj) =>
-        Io(() => Store.SaveStatus(obj.Def, obj.ClassIds.ToString(), obj.FloorSum, obj.Taints),
-            $"cannot write status file '{Store.StatusFile(obj.Name)}'");
 
     /// <summary>networkPlugBandwidth: a class for the port's floor, if QoS applies.</summary>
     private void PlugBandwidth(NetworkObj obj, NetworkPortDef port)

@@ -77,6 +77,14 @@ public sealed partial class NetworkDriver
 
     private static LibvirtError NotActive(string name) => Err(VirErrorCode.OperationInvalid, $"network '{name}' is not active");
 
+    /// <summary>Writes the status file of a running network: its live definition (or <paramref name="live"/>, about to become it) and QoS bookkeeping.</summary>
+    private void SaveStatusOrThrow(NetworkObj obj, NetworkDef? live = null)
+    {
+        NetworkDef def = live ?? obj.Def;
+        Io(() => Store.SaveStatus(def, obj.ClassIds.ToString(), obj.FloorSum, obj.Taints),
+            $"cannot write status file '{Store.StatusFile(obj.Name)}'");
+    }
+
     // ---------------------------------------------------------------- lookup
 
     /// <summary>networkObjFromNetwork: by UUID, naming both in the error.</summary>
