@@ -1,0 +1,144 @@
+using System.Net.Sockets;
+using VirtNetworkd.Protocol.Framing;
+using VirtNetworkd.Protocol.Remote;
+using VirtNetworkd.Protocol.Xdr;
+using VirtNetworkd.Tests.Shared;
+
+namespace VirtNetworkd.Integration.Tests;
+
+/// <summary>
+/// The daemon's socket loop at its edges: calls written in one burst, a client that half-closes,
+/// replies that back up past the socket buffer, calls that wait for workers beyond
+/// max_client_requests, replies much larger than one output buffer.
+/// </summary>
+public class TransportTests : DaemonFixture
+{
+    private static byte[] Packets(int count, Func<int, (int Procedure, byte[] Body)> call, uint firstSerial)
+    {
+        using var w = new PooledBufferWriter();
+        for (int i = 0; i < count; i++)
+        {
+            var (procedure, body) = call(i);
+            PacketWriter.Write(w, new PacketHeader(RawLibvirtClient.Remote, 1, procedure, PacketType.Call, firstSerial + (uint)i, PacketStatus.Ok), new RawBody(body));
+        }
+        return w.ToArray();
+    }
+
+    private static byte[] Encode<T>(in T body) where T : IXdrType<T>
+    {
+        using var w = new PooledBufferWriter();
+        XdrCodec.Encode(w, body);
+        return w.ToArray();
+    }
+
+    [Test]
+    public void ABurstThenHalfCloseIsAnsweredInFullAndInOrder()
+    {
+        using var c = Raw();
+        c.Open();
+        const int n = 500;
+        c.SendRaw(Packets(n, _ => (157, []), 1000));
+        c.Socket.Shutdown(SocketShutdown.Send);
+        for (int i = 0; i < n; i++)
+        {
+            var reply = c.Read() ?? throw new AssertionException($"connection closed after {i} of {n} replies");
+            Assert.That(reply.Header.Serial, Is.EqualTo(1000u + (uint)i));
+            Assert.That(reply.Decode<ConnectGetLibVersionRet>().LibVer, Is.EqualTo(10008000UL));
+        }
+        Assert.That(c.Read(), Is.Null, "the daemon closes after answering a client that stopped sending");
+        AssertStillServing();
+    }
+
+    [Test]
+    public void RepliesBackedUpPastTheSocketBufferAllArrive()
+    {
+        // ~4 KiB XML replies, more than a Unix socket buffers, requested while we do not read
+        const string name = "bigreply";
+        var hosts = string.Concat(Enumerable.Range(0, 60).Select(i => $"<host mac='52:54:00:00:{i / 256:x2}:{i % 256:x2}' name='guest{i}' ip='192.168.150.{i + 10}'/>"));
+        using var c = Raw();
+        c.Open();
+        var define = c.Roundtrip((int)Procedure.NetworkDefineXml, new NetworkDefineXmlArgs
+        {
+            Xml = $"<network><name>{name}</name><bridge name='vbbig0'/><ip address='192.168.150.1' netmask='255.255.255.0'><dhcp>{hosts}</dhcp></ip></network>",
+        });
+        Assert.That(define.Header.Status, Is.Zero);
+        var net = define.Decode<NetworkDefineXmlRet>().Net;
+        var expected = c.Roundtrip((int)Procedure.NetworkGetXmlDesc, new NetworkGetXmlDescArgs { Net = net }).Decode<NetworkGetXmlDescRet>().Xml;
+        Assert.That(expected.Length, Is.GreaterThan(4096));
+
+        const int n = 200;
+        var args = Encode(new NetworkGetXmlDescArgs { Net = net });
+        c.SendRaw(Packets(n, _ => ((int)Procedure.NetworkGetXmlDesc, args), 5000));
+        Thread.Sleep(300); // let the replies pile up in the daemon
+        using (var other = Raw())
+        {
+            other.Open();
+            Assert.That(other.Roundtrip(157).Header.Status, Is.Zero, "another client is served meanwhile");
+        }
+        for (int i = 0; i < n; i++)
+        {
+            var reply = c.Read() ?? throw new AssertionException($"connection closed after {i} of {n} replies");
+            Assert.That(reply.Header.Serial, Is.EqualTo(5000u + (uint)i));
+            Assert.That(reply.Decode<NetworkGetXmlDescRet>().Xml, Is.EqualTo(expected));
+        }
+        Assert.That(c.Roundtrip(157).Header.Status, Is.Zero, "the connection still works");
+        c.Roundtrip((int)Procedure.NetworkUndefine, new NetworkUndefineArgs { Net = net });
+    }
+
+    [Test]
+    public void MoreWorkerCallsThanMaxClientRequestsAreAllAnswered()
+    {
+        // define runs on the worker pool; max_client_requests (5) of them at a time per client,
+        // the rest wait unread until one finishes
+        using var c = Raw();
+        c.Open();
+        const int n = 40;
+        c.SendRaw(Packets(n, i => ((int)Procedure.NetworkDefineXml, Encode(new NetworkDefineXmlArgs
+        {
+            Xml = $"<network><name>burst{i}</name><bridge name='vbw{i}'/></network>",
+        })), 100));
+        var seen = new HashSet<uint>();
+        var nets = new List<NonnullNetwork>();
+        while (seen.Count < n)
+        {
+            var reply = c.Read() ?? throw new AssertionException($"connection closed after {seen.Count} of {n} replies");
+            if (reply.Header.Type != PacketType.Reply) continue;
+            Assert.That(reply.Header.Status, Is.Zero, () => reply.Error.Message ?? "");
+            Assert.That(seen.Add(reply.Header.Serial), Is.True, $"serial {reply.Header.Serial} answered twice");
+            nets.Add(reply.Decode<NetworkDefineXmlRet>().Net);
+        }
+        Assert.That(seen, Is.EquivalentTo(Enumerable.Range(100, n).Select(i => (uint)i)));
+        Assert.That(c.Roundtrip(157).Header.Status, Is.Zero, "reading resumed after the backlog");
+        foreach (var net in nets) c.Roundtrip((int)Procedure.NetworkUndefine, new NetworkUndefineArgs { Net = net });
+    }
+
+    [Test]
+    public void ManyClientsEachWithAHundredCallsInFlight()
+    {
+        var clients = Enumerable.Range(0, 32).Select(_ => Raw()).ToList();
+        try
+        {
+            foreach (var c in clients) c.Open();
+            foreach (var c in clients) c.SendRaw(Packets(100, _ => (157, []), 1));
+            foreach (var c in clients)
+            {
+                for (int i = 0; i < 100; i++)
+                    Assert.That(c.Read()!.Header.Serial, Is.EqualTo(1u + (uint)i));
+            }
+        }
+        finally
+        {
+            foreach (var c in clients) c.Dispose();
+        }
+        AssertStillServing();
+    }
+
+    /// <summary>Bytes already XDR-encoded, written as a packet body.</summary>
+    private readonly struct RawBody(byte[] bytes) : IXdrType<RawBody>
+    {
+        private readonly byte[] _bytes = bytes;
+
+        public static void Encode(ref XdrWriter writer, in RawBody value) => writer.WriteFixedOpaque(value._bytes, value._bytes.Length, "body");
+        public static void Decode(ref XdrReader reader, ref RawBody value) => throw new NotSupportedException();
+    }
+}
