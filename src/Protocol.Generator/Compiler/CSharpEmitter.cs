@@ -448,7 +448,7 @@ namespace VirtNetworkd.Protocol.Generator.Compiler
                     _w.Line(target + " = r.Read" + Primitive(p.Kind) + "();");
                     break;
                 case StringShape str:
-                    _w.Line(target + " = r.ReadString(" + U(str.Max) + ");");
+                    _w.Line(target + " = r.ReadString(" + U(str.Max) + ", " + target + ");");
                     break;
                 case OpaqueShape o:
                     _w.Line(o.IsFixed

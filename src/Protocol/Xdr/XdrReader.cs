@@ -121,11 +121,20 @@ public ref struct XdrReader
     }
 
     /// <summary>A string of at most <paramref name="max"/> bytes, decoded as UTF-8.</summary>
-    public string ReadString(uint max)
+    public string ReadString(uint max) => ReadString(max, null);
+
+    /// <summary>
+    /// Reads a string, returning <paramref name="previous"/> itself when the bytes spell it: a
+    /// field decoded again and again into a kept value (the same network name call after call)
+    /// then costs a compare, not a pool lookup.
+    /// </summary>
+    public string ReadString(uint max, string? previous)
     {
         int at = _pos;
         var bytes = ReadOpaqueSpan(max);
         if (bytes.IsEmpty) return string.Empty;
+        // only an all-ASCII match counts, and ASCII bytes decode to exactly those chars
+        if (previous is not null && bytes.Length == previous.Length && System.Text.Ascii.Equals(bytes, previous)) return previous;
         // a lossy decode would change the bytes on re-encode; libvirt's strings are UTF-8
         if (!System.Text.Unicode.Utf8.IsValid(bytes)) XdrThrow.BadUtf8(at);
         return _strings is null ? Encoding.UTF8.GetString(bytes) : _strings.GetOrAdd(bytes, Encoding.UTF8);

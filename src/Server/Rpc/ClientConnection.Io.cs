@@ -9,9 +9,9 @@ namespace VirtNetworkd.Server.Rpc;
 
 /// <summary>
 /// The socket side of a client, driven by the <see cref="IoLoop"/>: one recv per readable event
-/// into the input pipe, the whole calls in it dispatched at once, the replies of the batch sent with
-/// one sendmsg. Replies a client does not read wait in the output pipe until epoll says the socket
-/// takes more. Only the loop thread receives and closes; any thread may send, under the write lock.
+/// into the input pipe, the whole calls in it dispatched at once, the replies of the batch sent
+/// with one send (sendmsg when they span buffers). Replies a client does not read wait in the
+/// output pipe until epoll says the socket takes more. Only the loop thread receives and closes; any thread may send, under the write lock.
 /// </summary>
 public sealed partial class ClientConnection : IIoLoopClient
 {
@@ -331,12 +331,7 @@ public sealed partial class ClientConnection : IIoLoopClient
         }
     }
 
-    private unsafe nint SendOne(byte* p, int length)
-    {
-        IoVec iov = new() { Base = p, Length = (nuint)length };
-        MsgHdr msg = new() { Iov = &iov, IovLength = 1 };
-        return SendMsg(_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    }
+    private unsafe nint SendOne(byte* p, int length) => Send(_fd, p, length, MSG_DONTWAIT | MSG_NOSIGNAL);
 
     private unsafe nint SendGathered(in ReadOnlySequence<byte> buffer)
     {

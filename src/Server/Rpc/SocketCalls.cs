@@ -4,7 +4,7 @@ namespace VirtNetworkd.Server.Rpc;
 
 /// <summary>
 /// The Linux calls of our client-socket I/O loop (<see cref="IoLoop"/>): epoll, eventfd, and
-/// non-blocking recv/sendmsg on raw descriptors. Source-generated, so trimming and AOT safe.
+/// non-blocking recv/send/sendmsg on raw descriptors. Source-generated, so trimming and AOT safe.
 /// </summary>
 internal static unsafe partial class SocketCalls
 {
@@ -78,6 +78,9 @@ internal static unsafe partial class SocketCalls
 
     [LibraryImport(Lib, EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nint count, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int fd, byte* buffer, nint count, int flags);
 
     [LibraryImport(Lib, EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMsg(int fd, MsgHdr* message, int flags);
