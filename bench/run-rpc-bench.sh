@@ -23,6 +23,9 @@
 #   --daemon PATH     benchmark this virtnetworkd executable instead (no publish), e.g. a JIT build
 #   --out DIR         where the raw JSON results and results.md go (default /tmp/vnd-bench-<time>)
 #
+# The report starts with the machine's round-trip floor (bench/roundtrip-floor.py): what two
+# processes passing one byte back and forth achieve, across CPUs and on one CPU.
+#
 # Needs root (the reference daemon runs in a network namespace), dotnet, jq, virsh and flock.
 # Others use the reference daemon too: from its start to its stop (and the undefines) the script
 # holds an exclusive flock on /tmp/vnd-reference.lock, waiting up to 15 minutes for it.
@@ -169,6 +172,9 @@ call_arg() {
 }
 
 load_before=$(load_avg)
+log "measuring the machine's round-trip floor (bench/roundtrip-floor.py)"
+/usr/bin/python3 "$repo/bench/roundtrip-floor.py" --json >"$out/roundtrip-floor.json" \
+  || die "bench/roundtrip-floor.py failed"
 
 # ------------------------------------------------------------------ reference daemon
 # The lock is held by fd 9 until the script exits (after the clean-up); the daemons started
@@ -266,6 +272,8 @@ j() { jq -r "$1" "$2"; }
   echo "libvirtd $(libvirtd --version | awk '{print $NF}'); load average before $load_before, after $load_after;"
   first=${cases%% *}; first_pin=${first//[^p]/}; first=${first%p}
   echo "each case: ${warmup} s warm-up, ${seconds} s measured; load-generator threads: $threads."
+  echo "round-trip floor (bench/roundtrip-floor.py: one byte back and forth between two processes):" \
+    "$(jq -r 'map("\(if .cpus[0] == .cpus[1] then "same CPU" else "two CPUs" end) \(.round_trip_us * 10 | round / 10) µs (\(.round_trips_per_s | round)/s)") | join(", ")' "$out/roundtrip-floor.json")."
   [ "$need_nets" = 0 ] || echo "$bench_nets inactive networks benchnet000..benchnet$(printf %03d $((bench_nets - 1))) defined on each daemon; lookups of $target_net."
   echo
   echo "Calls (first reply of the first case):"
