@@ -133,6 +133,28 @@ public class TransportTests : DaemonFixture
         AssertStillServing();
     }
 
+    [Test]
+    public void SigtermWithABackedUpClientStillStopsCleanly()
+    {
+        // a client that never reads: its replies fill the socket and wait in the daemon
+        using var d = DaemonProcess.Start();
+        using var stuck = new RawLibvirtClient(d.SocketPath, timeoutMs: 1000);
+        stuck.Open();
+        try
+        {
+            for (int i = 0; i < 200; i++) stuck.SendRaw(Packets(100, _ => (157, []), (uint)(i * 100 + 10)));
+        }
+        catch (SocketException)
+        {
+            // the daemon stopped reading us: that is the backlog we want
+        }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Assert.That(d.Stop(timeoutMs: 10_000), Is.Zero, d.Stderr);
+        Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(8)), "a client that does not read held up the shutdown");
+        Assert.That(File.Exists(d.SocketPath), Is.False);
+        Assert.That(File.Exists(d.PidFile), Is.False);
+    }
+
     /// <summary>Bytes already XDR-encoded, written as a packet body.</summary>
     private readonly struct RawBody(byte[] bytes) : IXdrType<RawBody>
     {
