@@ -48,8 +48,9 @@ public static class AllocationCheck
             int bad = errors.Count;
             // the harness on its own must see nothing, and must see a server that allocates
             if (Row("(control: no call)", static () => 0, warmup, calls).Total != 0) bad++;
-            byte[] xml = CallClient.Request(Procedure.NetworkGetXmlDesc, new NetworkGetXmlDescArgs { Net = RpcCallBenchmarks.Default });
-            if (Row("(control: NETWORK_GET_XML_DESC)", () => bench.Client.RoundTrip(xml), warmup, calls).Total <= 0) bad++;
+            // CONNECT_LIST_NETWORKS builds its array of names on every call
+            byte[] list = CallClient.Request(Procedure.ConnectListNetworks, new ConnectListNetworksArgs { Maxnames = 16 });
+            if (Row("(control: CONNECT_LIST_NETWORKS)", () => bench.Client.RoundTrip(list), warmup, calls).Total <= 0) bad++;
             // what the process allocates with no call at all (the runtime, the server's timers)
             long idle = GC.GetTotalAllocatedBytes(precise: true);
             Thread.Sleep(1000);
@@ -130,6 +131,9 @@ public static class AllocationCheck
             Expect("is persistent", c.Call<NetworkIsPersistentArgs, NetworkIsPersistentRet>(Procedure.NetworkIsPersistent, new() { Net = net }).Persistent, 1);
             Expect("autostart", c.Call<NetworkGetAutostartArgs, NetworkGetAutostartRet>(Procedure.NetworkGetAutostart, new() { Net = net }).Autostart, 1);
             Expect("bridge name", c.Call<NetworkGetBridgeNameArgs, NetworkGetBridgeNameRet>(Procedure.NetworkGetBridgeName, new() { Net = net }).Name, "virbr0");
+            string xml = c.Call<NetworkGetXmlDescArgs, NetworkGetXmlDescRet>(Procedure.NetworkGetXmlDesc, new() { Net = net }).Xml;
+            Expect("xml desc: names the network", xml.Contains($"<name>{net.Name}</name>", StringComparison.Ordinal), true);
+            Expect("xml desc: the same on a second call", c.Call<NetworkGetXmlDescArgs, NetworkGetXmlDescRet>(Procedure.NetworkGetXmlDesc, new() { Net = net }).Xml, xml);
             return errors;
         }
     }

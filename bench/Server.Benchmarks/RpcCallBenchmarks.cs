@@ -39,7 +39,8 @@ public class RpcCallBenchmarks
     private InProcessDaemon _daemon = null!;
     private CallClient _client = null!;
     private byte[] _libVersion = null!, _numOfNetworks = null!, _numOfDefined = null!, _lookupByName = null!,
-        _lookupByUuid = null!, _isActive = null!, _isPersistent = null!, _getAutostart = null!, _bridgeName = null!;
+        _lookupByUuid = null!, _isActive = null!, _isPersistent = null!, _getAutostart = null!, _bridgeName = null!,
+        _xmlDesc = null!;
 
     /// <summary>The network every per-network call names.</summary>
     public static NonnullNetwork Default => new() { Name = DefaultName, Uuid = DefaultUuid.ToByteArray(bigEndian: true) };
@@ -71,6 +72,7 @@ public class RpcCallBenchmarks
         _isPersistent = CallClient.Request(Procedure.NetworkIsPersistent, new NetworkIsPersistentArgs { Net = Default });
         _getAutostart = CallClient.Request(Procedure.NetworkGetAutostart, new NetworkGetAutostartArgs { Net = Default });
         _bridgeName = CallClient.Request(Procedure.NetworkGetBridgeName, new NetworkGetBridgeNameArgs { Net = Default });
+        _xmlDesc = CallClient.Request(Procedure.NetworkGetXmlDesc, new NetworkGetXmlDescArgs { Net = Default });
     }
 
     [GlobalCleanup]
@@ -89,4 +91,5 @@ public class RpcCallBenchmarks
     [Benchmark] public int NetworkIsPersistent() => _client.RoundTrip(_isPersistent);
     [Benchmark] public int NetworkGetAutostart() => _client.RoundTrip(_getAutostart);
     [Benchmark] public int NetworkGetBridgeName() => _client.RoundTrip(_bridgeName);
+    [Benchmark] public int NetworkGetXmlDesc() => _client.RoundTrip(_xmlDesc);
 }

@@ -51,3 +51,25 @@ internal sealed class ListAllReplyCache
         lock (_lock) _entries[Slot(flags, needResults)] = (generation, body);
     }
 }
+
+/// <summary>
+/// Encoded GET_XML_DESC replies, keyed by the XML string's identity: the driver hands out the
+/// same string until the network changes, so a client polling a network's XML gets a copy of
+/// bytes instead of a UTF-8 transcoding. Direct-mapped and lock-free: an entry is replaced whole.
+/// </summary>
+internal sealed class XmlReplyCache
+{
+    private sealed record Entry(string Xml, EncodedBody Body);
+
+    private readonly Entry?[] _entries = new Entry?[64];
+
+    public EncodedBody For(string xml)
+    {
+        int slot = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(xml) & (_entries.Length - 1);
+        var entry = Volatile.Read(ref _entries[slot]);
+        if (entry is not null && ReferenceEquals(entry.Xml, xml)) return entry.Body;
+        var body = EncodedBody.Of(new VirtNetworkd.Protocol.Remote.NetworkGetXmlDescRet { Xml = xml });
+        Volatile.Write(ref _entries[slot], new Entry(xml, body));
+        return body;
+    }
+}

@@ -15,6 +15,7 @@ public sealed partial class RemoteDispatcher
 {
     private const int NetworkListMax = 16384; // REMOTE_NETWORK_LIST_MAX
     private readonly ListAllReplyCache _listAllReplies = new();
+    private readonly XmlReplyCache _xmlReplies = new();
 
     // worker lambdas use this, not the local below: a captured local's closure would be
     // allocated on every call that reaches this method
@@ -92,7 +93,7 @@ public sealed partial class RemoteDispatcher
                 var net = Ref(args.Net);
                 uint flags = args.Flags;
                 Ready(session, info);
-                client.Reply(h, new NetworkGetXmlDescRet { Xml = driver.GetXmlDesc(net, flags) });
+                client.Reply(h, _xmlReplies.For(driver.GetXmlDesc(net, flags)));
                 return true;
             }
             case Procedure.NetworkGetBridgeName:

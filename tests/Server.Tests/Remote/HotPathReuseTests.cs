@@ -90,6 +90,31 @@ public sealed class HotPathReuseTests
     }
 
     [Test]
+    public void XmlRepliesAreReplayedOnlyWhileTheNetworkIsUnchanged()
+    {
+        using var c = _server.OpenClient();
+        string Xml(string name, Guid uuid, uint flags = 0) =>
+            Ok(c.Roundtrip((int)Procedure.NetworkGetXmlDesc, new NetworkGetXmlDescArgs { Net = Net(name, uuid), Flags = flags })).Decode<NetworkGetXmlDescRet>().Xml;
+        const string name = "xml-replay";
+        var uuid = Guid.Parse("12345678-1234-4234-8234-123456789abc");
+        _server.Driver.DefineXml($"<network><name>{name}</name><uuid>{uuid}</uuid><bridge name='vbr-xml'/></network>", 0);
+        try
+        {
+            string first = Xml(name, uuid);
+            Assert.That(Xml(name, uuid), Is.EqualTo(first));
+            Assert.That(Xml(ShortName, ShortUuid), Does.Contain($"<name>{ShortName}</name>"), "another network's reply is its own");
+            _server.Driver.DefineXml($"<network><name>{name}</name><uuid>{uuid}</uuid><bridge name='vbr-xml'/><domain name='changed.example'/></network>", 0);
+            string second = Xml(name, uuid);
+            Assert.That(second, Does.Contain("changed.example"), "a redefinition shows at once");
+            Assert.That(Xml(name, uuid, flags: 1), Is.EqualTo(second));
+        }
+        finally
+        {
+            _server.Driver.Undefine(_server.Driver.LookupByName(name));
+        }
+    }
+
+    [Test]
     public void AnUnknownUuidAfterAKnownOneIsNotFound()
     {
         using var c = _server.OpenClient();
