@@ -113,7 +113,7 @@ internal sealed unsafe class IoLoop : IDisposable
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
             ulong one = 1;
-            Write(_wake, (byte*)&one, 8);
+            Host.LibC.Write(_wake, (byte*)&one, 8);
         }
     }
 
@@ -185,9 +185,9 @@ internal sealed unsafe class IoLoop : IDisposable
         if (_stopping) return;
         _stopping = true;
         ulong one = 1;
-        Write(_wake, (byte*)&one, 8);
+        Host.LibC.Write(_wake, (byte*)&one, 8);
         if (!IsLoopThread) _thread.Join();
-        Close(_wake);
-        Close(_epoll);
+        Host.LibC.Close(_wake);
+        Host.LibC.Close(_epoll);
     }
 }

@@ -4,14 +4,15 @@ namespace VirtNetworkd.Server.Rpc;
 
 /// <summary>
 /// The Linux calls of our client-socket I/O loop (<see cref="IoLoop"/>): epoll, eventfd, and
-/// non-blocking recv/send/sendmsg on raw descriptors. Source-generated, so trimming and AOT safe.
+/// non-blocking recv/send/sendmsg on raw descriptors (write and close are <see cref="Host.LibC"/>'s).
+/// Source-generated, so trimming and AOT safe.
 /// </summary>
 internal static unsafe partial class SocketCalls
 {
     private const string Lib = "libc";
 
-    public const int EINTR = 4;
-    public const int EAGAIN = 11;
+    public const int EINTR = Host.LibC.EINTR;
+    public const int EAGAIN = Host.LibC.EAGAIN;
 
     public const int EPOLL_CLOEXEC = 0x80000;
     public const int EPOLL_CTL_ADD = 1;
@@ -69,12 +70,6 @@ internal static unsafe partial class SocketCalls
 
     [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, byte* buffer, nint count);
-
-    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
-    public static partial nint Write(int fd, byte* buffer, nint count);
-
-    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
 
     [LibraryImport(Lib, EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nint count, int flags);
