@@ -16,6 +16,8 @@ namespace VirtNetworkd.Server.Rpc;
 public sealed partial class ClientConnection : IIoLoopClient
 {
     private const int ReceiveSegmentSize = 16 * 1024;
+    // a batch of list or XML replies fits one buffer, and so one send()
+    private const int SendSegmentSize = 16 * 1024;
     private const int MaxIoVecs = 8;
 
     private const int PostResume = 1;
@@ -335,7 +337,7 @@ public sealed partial class ClientConnection : IIoLoopClient
 
     private unsafe nint SendGathered(in ReadOnlySequence<byte> buffer)
     {
-        // large replies only (the output pipe's segments are 4 KiB): pinning handles are fine here
+        // batches larger than one output buffer only: pinning handles are fine here
         IoVec* iov = stackalloc IoVec[MaxIoVecs];
         var pins = new Pins();
         int count = 0;

@@ -46,7 +46,7 @@ public sealed partial class ClientConnection
         // connections from counting against max_anonymous_clients
         _authenticated = auth == ListenerAuth.None || Peer.Uid == 0;
         _input = new Pipe(PipeOptionsFor(ReceiveSegmentSize));
-        _output = new Pipe(PipeOptionsFor(16 * 1024));
+        _output = new Pipe(PipeOptionsFor(SendSegmentSize));
         _lastReceived = Environment.TickCount64;
     }
 
