@@ -89,24 +89,46 @@ public sealed partial class ClientConnection : IIoLoopClient
 
     void IIoLoopClient.OnEvents(uint events)
     {
-        if ((events & EPOLLOUT) != 0)
+        try
         {
-            lock (_writeLock)
+            if ((events & EPOLLOUT) != 0)
             {
-                _wantWrite = false;
-                TrySendLocked();
+                lock (_writeLock)
+                {
+                    _wantWrite = false;
+                    TrySendLocked();
+                }
             }
+            if (_readState == ReadState.Reading && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) Receive();
+            else if ((events & (EPOLLHUP | EPOLLERR)) != 0) FinishClose(); // gone while we were not reading
         }
-        if (_readState == ReadState.Reading && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) Receive();
-        else if ((events & (EPOLLHUP | EPOLLERR)) != 0) FinishClose(); // gone while we were not reading
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            DropAfter(e);
+        }
     }
 
     void IIoLoopClient.OnPosted()
     {
-        int flags = Interlocked.Exchange(ref _postFlags, 0);
-        if ((flags & PostClose) != 0) FinishClose();
-        else if ((flags & PostDrainAndClose) != 0) BeginClose();
-        else if ((flags & PostResume) != 0) Resume();
+        try
+        {
+            int flags = Interlocked.Exchange(ref _postFlags, 0);
+            if ((flags & PostClose) != 0) FinishClose();
+            else if ((flags & PostDrainAndClose) != 0) BeginClose();
+            else if ((flags & PostResume) != 0) Resume();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            DropAfter(e);
+        }
+    }
+
+    /// <summary>A fault of ours in this client's I/O: drop it rather than see the same event fail
+    /// again and again (epoll is level-triggered).</summary>
+    private void DropAfter(Exception e)
+    {
+        _server.Log.Error($"client {Id}: {e}; closing the connection");
+        FinishClose();
     }
 
     private void Post(int flag)
