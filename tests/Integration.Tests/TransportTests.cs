@@ -113,6 +113,52 @@ public class TransportTests : DaemonFixture
     }
 
     [Test]
+    public void WorkerCallBacklogsOneAfterAnother()
+    {
+        // rounds of 40 pipelined defines, then 40 pipelined undefines: an epoll transport tried on
+        // 2026-11-24 stalled here within a few rounds (workers stuck, reading paused for good)
+        using var c = Raw();
+        c.Open();
+        uint serial = 1000;
+        for (int round = 0; round < 30; round++)
+        {
+            uint first = serial;
+            c.SendRaw(Packets(40, i => ((int)Procedure.NetworkDefineXml, Encode(new NetworkDefineXmlArgs
+            {
+                Xml = $"<network><name>backlog{i}</name><bridge name='vbb{i}'/></network>",
+            })), first));
+            serial += 40;
+            var nets = ReadReplies(c, 40, round, "define").Select(r => r.Decode<NetworkDefineXmlRet>().Net).ToList();
+            first = serial;
+            c.SendRaw(Packets(40, i => ((int)Procedure.NetworkUndefine, Encode(new NetworkUndefineArgs { Net = nets[i] })), first));
+            serial += 40;
+            ReadReplies(c, 40, round, "undefine");
+        }
+    }
+
+    private static List<RawPacket> ReadReplies(RawLibvirtClient c, int n, int round, string what)
+    {
+        var replies = new List<RawPacket>();
+        while (replies.Count < n)
+        {
+            RawPacket? reply;
+            try
+            {
+                reply = c.Read();
+            }
+            catch (SocketException e)
+            {
+                throw new AssertionException($"round {round}: {what}: {replies.Count} of {n} replies, then {e.SocketErrorCode}");
+            }
+            if (reply is null) throw new AssertionException($"round {round}: {what}: connection closed after {replies.Count} of {n} replies");
+            if (reply.Header.Type != PacketType.Reply) continue;
+            Assert.That(reply.Header.Status, Is.Zero, () => reply.Error.Message ?? "");
+            replies.Add(reply);
+        }
+        return replies;
+    }
+
+    [Test]
     public void ManyClientsEachWithAHundredCallsInFlight()
     {
         var clients = Enumerable.Range(0, 32).Select(_ => Raw()).ToList();
