@@ -24,13 +24,6 @@ public class TransportTests : DaemonFixture
         return w.ToArray();
     }
 
-    private static byte[] Encode<T>(in T body) where T : IXdrType<T>
-    {
-        using var w = new PooledBufferWriter();
-        XdrCodec.Encode(w, body);
-        return w.ToArray();
-    }
-
     [Test]
     public void ABurstThenHalfCloseIsAnsweredInFullAndInOrder()
     {
@@ -67,7 +60,7 @@ public class TransportTests : DaemonFixture
         Assert.That(expected.Length, Is.GreaterThan(4096));
 
         const int n = 200;
-        var args = Encode(new NetworkGetXmlDescArgs { Net = net });
+        var args = XdrCodec.ToArray(new NetworkGetXmlDescArgs { Net = net });
         c.SendRaw(Packets(n, _ => ((int)Procedure.NetworkGetXmlDesc, args), 5000));
         Thread.Sleep(300); // let the replies pile up in the daemon
         using (var other = Raw())
@@ -93,7 +86,7 @@ public class TransportTests : DaemonFixture
         using var c = Raw();
         c.Open();
         const int n = 40;
-        c.SendRaw(Packets(n, i => ((int)Procedure.NetworkDefineXml, Encode(new NetworkDefineXmlArgs
+        c.SendRaw(Packets(n, i => ((int)Procedure.NetworkDefineXml, XdrCodec.ToArray(new NetworkDefineXmlArgs
         {
             Xml = $"<network><name>burst{i}</name><bridge name='vbw{i}'/></network>",
         })), 100));
@@ -123,14 +116,14 @@ public class TransportTests : DaemonFixture
         for (int round = 0; round < 30; round++)
         {
             uint first = serial;
-            c.SendRaw(Packets(40, i => ((int)Procedure.NetworkDefineXml, Encode(new NetworkDefineXmlArgs
+            c.SendRaw(Packets(40, i => ((int)Procedure.NetworkDefineXml, XdrCodec.ToArray(new NetworkDefineXmlArgs
             {
                 Xml = $"<network><name>backlog{i}</name><bridge name='vbb{i}'/></network>",
             })), first));
             serial += 40;
             var nets = ReadReplies(c, 40, round, "define").Select(r => r.Decode<NetworkDefineXmlRet>().Net).ToList();
             first = serial;
-            c.SendRaw(Packets(40, i => ((int)Procedure.NetworkUndefine, Encode(new NetworkUndefineArgs { Net = nets[i] })), first));
+            c.SendRaw(Packets(40, i => ((int)Procedure.NetworkUndefine, XdrCodec.ToArray(new NetworkUndefineArgs { Net = nets[i] })), first));
             serial += 40;
             ReadReplies(c, 40, round, "undefine");
         }

@@ -27,6 +27,14 @@ public static class XdrCodec
         w.Flush();
     }
 
+    /// <summary>Encodes <paramref name="value"/> into a new array: for set-up, caches and tests, not for a per-call path.</summary>
+    public static byte[] ToArray<T>(in T value) where T : IXdrType<T>
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        Encode(buffer, value);
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>Decodes a whole message body: trailing bytes are an error.</summary>
     public static T Decode<T>(ReadOnlySpan<byte> data) where T : IXdrType<T>
     {

@@ -14,12 +14,7 @@ internal readonly struct EncodedBody(byte[] bytes) : IXdrType<EncodedBody>
         throw new NotSupportedException("an encoded body is only written");
 
     /// <summary>Encodes <paramref name="value"/> once, to be replayed.</summary>
-    public static EncodedBody Of<T>(in T value) where T : IXdrType<T>
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        XdrCodec.Encode(buffer, value);
-        return new EncodedBody(buffer.WrittenSpan.ToArray());
-    }
+    public static EncodedBody Of<T>(in T value) where T : IXdrType<T> => new(XdrCodec.ToArray(value));
 }
 
 /// <summary>

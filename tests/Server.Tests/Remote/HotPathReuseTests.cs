@@ -36,22 +36,15 @@ public sealed class HotPathReuseTests
 
     private static NonnullNetwork Net(string name, Guid uuid) => new() { Name = name, Uuid = uuid.ToByteArray(bigEndian: true) };
 
-    private static byte[] Encode<T>(in T value) where T : IXdrType<T>
-    {
-        using var w = new PooledBufferWriter();
-        XdrCodec.Encode(w, value);
-        return w.ToArray();
-    }
-
     [Test]
     public void ScratchArgsReusesTheArrayAndKeepsNothingOfThePreviousCall()
     {
-        ref readonly var first = ref RemoteDispatcher.ScratchArgs<NetworkIsActiveArgs>(Encode(new NetworkIsActiveArgs { Net = Net(LongName, LongUuid) }));
+        ref readonly var first = ref RemoteDispatcher.ScratchArgs<NetworkIsActiveArgs>(XdrCodec.ToArray(new NetworkIsActiveArgs { Net = Net(LongName, LongUuid) }));
         Assert.That(first.Net.Name, Is.EqualTo(LongName));
         Assert.That(first.Net.Uuid, Is.EqualTo(LongUuid.ToByteArray(bigEndian: true)));
         byte[] array = first.Net.Uuid;
 
-        ref readonly var second = ref RemoteDispatcher.ScratchArgs<NetworkIsActiveArgs>(Encode(new NetworkIsActiveArgs { Net = Net(ShortName, ShortUuid) }));
+        ref readonly var second = ref RemoteDispatcher.ScratchArgs<NetworkIsActiveArgs>(XdrCodec.ToArray(new NetworkIsActiveArgs { Net = Net(ShortName, ShortUuid) }));
         Assert.That(second.Net.Name, Is.EqualTo(ShortName));
         Assert.That(second.Net.Uuid, Is.EqualTo(ShortUuid.ToByteArray(bigEndian: true)));
         Assert.That(second.Net.Uuid, Is.SameAs(array), "the uuid array is reused");
@@ -60,7 +53,7 @@ public sealed class HotPathReuseTests
     [Test]
     public void ScratchArgsStillRejectsTrailingBytes()
     {
-        byte[] body = [.. Encode(new NetworkLookupByUuidArgs { Uuid = ShortUuid.ToByteArray(bigEndian: true) }), 0, 0, 0, 0];
+        byte[] body = [.. XdrCodec.ToArray(new NetworkLookupByUuidArgs { Uuid = ShortUuid.ToByteArray(bigEndian: true) }), 0, 0, 0, 0];
         Assert.Throws<XdrDecodeException>(() => RemoteDispatcher.ScratchArgs<NetworkLookupByUuidArgs>(body));
     }
 
