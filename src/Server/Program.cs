@@ -7,14 +7,12 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        // Socket completions run on the epoll thread instead of hopping to the thread pool: our
-        // handlers on that path never block (blocking calls go to the worker pool), and the hop
-        // costs more than the call. Read by System.Net.Sockets when it first starts, i.e. later.
+        // Client sockets are served by our own epoll loop (Rpc/IoLoop.cs); .NET's socket engine
+        // is left with the listening sockets. Its accept completions run inline on its one event
+        // thread instead of hopping to the thread pool (the accept path never blocks), and one
+        // such thread is enough. Read by System.Net.Sockets when it first starts, i.e. later.
         if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
             Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-        // One event loop, as libvirt's: with inline completions .NET would start one per core,
-        // and on a small host two loops plus the clients preempt one another (measured on two
-        // cores: c64 d4 p99 0.7–0.8 ms with one loop against 1.6–1.7 ms with two; bench/README.md).
         if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT") is null)
             Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", "1");
         var env = DaemonEnvironment.Current;

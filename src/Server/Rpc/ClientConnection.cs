@@ -11,37 +11,32 @@ using MessageError = VirtNetworkd.Protocol.Net.MessageError;
 namespace VirtNetworkd.Server.Rpc;
 
 /// <summary>
-/// One connected client: a read loop that frames packets and dispatches them, and a send loop
-/// that drains the replies the handlers encode into an in-memory pipe. Calls that complete
-/// inline are answered in order and flushed once per batch; calls handed to the worker pool
-/// may finish out of order. Backpressure: while <see cref="ServerLimits.MaxClientRequests"/>
-/// calls are in progress, or too many reply bytes wait for a client that does not read, we stop
-/// reading from it (we never reject).
+/// One connected client. Its socket is watched by the server's <see cref="IoLoop"/>, which frames
+/// the calls and dispatches them on the loop thread (ClientConnection.Io.cs); the handlers encode
+/// their replies into an output pipe that is sent once per batch, or at once by a worker. Calls
+/// that complete inline are answered in order; calls handed to the worker pool may finish out of
+/// order. Backpressure: while <see cref="ServerLimits.MaxClientRequests"/> calls are in progress,
+/// or too many reply bytes wait for a client that does not read, we stop reading from it (we never
+/// reject).
 /// </summary>
 public sealed partial class ClientConnection
 {
     private static long s_nextId;
 
-    private readonly Socket _socket;
     private readonly RpcServer _server;
     private readonly ServerLimits _limits;
     private readonly IProgramDispatcher? _program;
-    private readonly Pipe _output;
-    private readonly Lock _writeLock = new();
-    private readonly SemaphoreSlim _capacity = new(0, int.MaxValue);
-    private byte[]? _scratch;
     private int _inFlight;
     private long _queuedBytes;
-    private int _waitingForCapacity;
-    private int _closed;
-    private bool _closing;
-    private bool _outputDone;
+    private volatile bool _closing;
 
     internal ClientConnection(Socket socket, ListenerRole role, ListenerAuth auth, RpcServer server, ServerLimits limits, IProgramDispatcher? program)
     {
         Auth = auth;
         _socket = socket;
+        _fd = (int)socket.SafeHandle.DangerousGetHandle();
         _server = server;
+        _loop = server.Loop;
         _limits = limits;
         _program = program;
         Role = role;
@@ -50,12 +45,8 @@ public sealed partial class ClientConnection
         // libvirt lets root past polkit (at AUTH_LIST); doing it on connect keeps idle root
         // connections from counting against max_anonymous_clients
         _authenticated = auth == ListenerAuth.None || Peer.Uid == 0;
-        _output = new Pipe(new PipeOptions(
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.Inline,
-            pauseWriterThreshold: 0,
-            resumeWriterThreshold: 0,
-            useSynchronizationContext: false));
+        _input = new Pipe(PipeOptionsFor(ReceiveSegmentSize));
+        _output = new Pipe(PipeOptionsFor(SendSegmentSize));
         _lastReceived = Environment.TickCount64;
     }
 
@@ -85,95 +76,8 @@ public sealed partial class ClientConnection
     /// <summary>Per-client state of the program (the remote program's session).</summary>
     public object? ProgramState { get; set; }
 
-    internal async Task RunAsync()
-    {
-        var send = SendLoopAsync();
-        try
-        {
-            await ReadLoopAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            lock (_writeLock)
-            {
-                FlushLocked();
-                _outputDone = true;
-                _output.Writer.Complete();
-            }
-            await send.ConfigureAwait(false);
-            Close();
-            _program?.OnClientClosed(this);
-        }
-    }
-
-    private async Task ReadLoopAsync()
-    {
-        var reader = PipeReader.Create(new NetworkStream(_socket, ownsSocket: false),
-            new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
-        try
-        {
-            while (!_closing)
-            {
-                if (!HasCapacity) await WaitForCapacityAsync().ConfigureAwait(false);
-                if (_closing) break;
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                bool stoppedEarly = false;
-                try
-                {
-                    while (PacketFraming.TryReadPacket(ref buffer, out var packet))
-                    {
-                        ProcessPacket(packet);
-                        if (_closing || !HasCapacity)
-                        {
-                            stoppedEarly = true;
-                            break;
-                        }
-                    }
-                }
-                finally
-                {
-                    // stopped with whole packets left: do not wait for more bytes to look at them
-                    if (stoppedEarly) reader.AdvanceTo(buffer.Start);
-                    else reader.AdvanceTo(buffer.Start, buffer.End);
-                }
-                Flush();
-                if (result.IsCompleted) break;
-            }
-        }
-        catch (PacketFramingException e)
-        {
-            _server.Log.Warn($"client {Id}: {e.Message}; closing the connection");
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-        }
-        finally
-        {
-            await reader.CompleteAsync().ConfigureAwait(false);
-            if (_scratch is not null) ArrayPool<byte>.Shared.Return(_scratch);
-            _scratch = null;
-        }
-    }
-
     private bool HasCapacity =>
         Volatile.Read(ref _inFlight) < _limits.MaxClientRequests && Interlocked.Read(ref _queuedBytes) < _limits.MaxQueuedReplyBytes;
-
-    private async Task WaitForCapacityAsync()
-    {
-        while (!HasCapacity && !_closing)
-        {
-            Volatile.Write(ref _waitingForCapacity, 1);
-            if (HasCapacity || _closing) break; // re-check after announcing we wait
-            await _capacity.WaitAsync().ConfigureAwait(false);
-        }
-        Volatile.Write(ref _waitingForCapacity, 0);
-    }
-
-    private void SignalCapacity()
-    {
-        if (Interlocked.Exchange(ref _waitingForCapacity, 0) == 1) _capacity.Release();
-    }
 
     private void ProcessPacket(in ReadOnlySequence<byte> packet)
     {
@@ -312,7 +216,6 @@ public sealed partial class ClientConnection
                 // part of the packet may be in the pipe already: the stream cannot be trusted
                 _server.Log.Error($"client {Id}: cannot encode reply to proc {header.Procedure}: {e.Message}; closing");
                 _outputDone = true;
-                _output.Writer.Complete();
                 Abort();
                 return;
             }
@@ -320,86 +223,5 @@ public sealed partial class ClientConnection
             _unflushed = true;
             if (flush) FlushLocked();
         }
-    }
-
-    private bool _unflushed;
-
-    /// <summary>Hands the queued replies to the send loop.</summary>
-    public void Flush()
-    {
-        lock (_writeLock) FlushLocked();
-    }
-
-    private void FlushLocked()
-    {
-        if (!_unflushed || _outputDone) return;
-        _unflushed = false;
-        // never pauses (no writer threshold); with the inline reader scheduler the send loop
-        // runs right here, so a reply usually reaches the socket before Flush returns
-        var pending = _output.Writer.FlushAsync();
-        if (pending.IsCompleted) pending.GetAwaiter().GetResult();
-        else _ = pending.AsTask();
-    }
-
-    private async Task SendLoopAsync()
-    {
-        var reader = _output.Reader;
-        try
-        {
-            while (true)
-            {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                foreach (var segment in buffer)
-                {
-                    var remaining = segment;
-                    while (!remaining.IsEmpty)
-                    {
-                        int sent = await _socket.SendAsync(remaining, SocketFlags.None).ConfigureAwait(false);
-                        remaining = remaining[sent..];
-                    }
-                }
-                long n = buffer.Length;
-                reader.AdvanceTo(buffer.End);
-                if (n > 0 && Interlocked.Add(ref _queuedBytes, -n) < _limits.MaxQueuedReplyBytes) SignalCapacity();
-                if (result.IsCompleted) break;
-            }
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-            Abort();
-        }
-        finally
-        {
-            await reader.CompleteAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Answers what is queued, then closes (CONNECT_CLOSE).</summary>
-    public void CloseAfterReplies()
-    {
-        _closing = true;
-        SignalCapacity();
-    }
-
-    /// <summary>Drops the client now (keepalive timeout, server shutdown).</summary>
-    public void Abort()
-    {
-        _closing = true;
-        Close();
-        SignalCapacity();
-    }
-
-    private void Close()
-    {
-        if (Interlocked.Exchange(ref _closed, 1) == 1) return;
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-        }
-        _socket.Dispose();
     }
 }

@@ -5,7 +5,7 @@ using VirtNetworkd.Server.Host.Logging;
 namespace VirtNetworkd.Server.Rpc;
 
 /// <summary>
-/// Accepts clients on the listeners and runs them: one read loop and one send loop each,
+/// Accepts clients on the listeners and hands their sockets to one epoll loop (<see cref="IoLoop"/>),
 /// <c>max_clients</c> enforced by not accepting while full (new clients wait in the backlog),
 /// keepalive ticks once a second, a shared worker pool for calls that may block.
 /// </summary>
@@ -39,11 +39,13 @@ public sealed class RpcServer : IAsyncDisposable
         Log = log;
         _clientSlots = new SemaphoreSlim(Math.Max(1, limits.MaxClients));
         _adminSlots = new SemaphoreSlim(Math.Max(1, adminLimits.MaxClients));
+        Loop = new IoLoop(e => Log.Error($"I/O loop: {e}"));
         Workers = new WorkerPool(limits.MinWorkers, limits.MaxWorkers, limits.PrioWorkers, e => Log.Error($"worker: {e}"));
     }
 
     public Logger Log { get; }
     public WorkerPool Workers { get; }
+    internal IoLoop Loop { get; }
     public ServerLimits Limits => _limits;
     public ServerLimits AdminLimits => _adminLimits;
 
@@ -179,6 +181,7 @@ public sealed class RpcServer : IAsyncDisposable
             Log.Warn($"{_clients.Count} clients did not finish within {grace.TotalSeconds} seconds");
         }
         Workers.Dispose();
+        Loop.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
