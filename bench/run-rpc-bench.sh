@@ -24,7 +24,8 @@
 #   --out DIR         where the raw JSON results and results.md go (default /tmp/vnd-bench-<time>)
 #
 # The report starts with the machine's round-trip floor (bench/roundtrip-floor.py): what two
-# processes passing one byte back and forth achieve, across CPUs and on one CPU.
+# processes passing one byte back and forth achieve, across CPUs and on one CPU, with the echo
+# waiting in recv or (like a daemon's event loop) in epoll, and the echo's CPU per round trip.
 #
 # Needs root (the reference daemon runs in a network namespace), dotnet, jq, virsh and flock.
 # Others use the reference daemon too: from its start to its stop (and the undefines) the script
@@ -273,7 +274,7 @@ j() { jq -r "$1" "$2"; }
   first=${cases%% *}; first_pin=${first//[^p]/}; first=${first%p}
   echo "each case: ${warmup} s warm-up, ${seconds} s measured; load-generator threads: $threads."
   echo "round-trip floor (bench/roundtrip-floor.py: one byte back and forth between two processes):" \
-    "$(jq -r 'map("\(if .cpus[0] == .cpus[1] then "same CPU" else "two CPUs" end) \(.round_trip_us * 10 | round / 10) µs (\(.round_trips_per_s | round)/s)") | join(", ")' "$out/roundtrip-floor.json")."
+    "$(jq -r 'map("\(if .cpus[0] == .cpus[1] then "same CPU" else "two CPUs" end), echo waits in \(.echo_waits_in): \(.round_trip_us * 10 | round / 10) µs (\(.round_trips_per_s | round)/s), echo CPU \(.echo_cpu_us * 10 | round / 10) µs") | join("; ")' "$out/roundtrip-floor.json")."
   [ "$need_nets" = 0 ] || echo "$bench_nets inactive networks benchnet000..benchnet$(printf %03d $((bench_nets - 1))) defined on each daemon; lookups of $target_net."
   echo
   echo "Calls (first reply of the first case):"
