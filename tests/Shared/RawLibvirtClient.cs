@@ -35,6 +35,14 @@ public sealed class RawLibvirtClient : IDisposable
 
     public uint NextSerial() => ++_serial;
 
+    /// <summary>Takes <paramref name="count"/> serials in a row for pipelined calls; returns the first.</summary>
+    public uint NextSerials(int count)
+    {
+        uint first = _serial + 1;
+        _serial += (uint)count;
+        return first;
+    }
+
     public void SendRaw(ReadOnlySpan<byte> bytes) => _socket.Send(bytes);
 
     public uint Send<T>(uint program, int procedure, in T body, int type = PacketType.Call, uint? serial = null, int status = PacketStatus.Ok, uint version = 1) where T : IXdrType<T>
