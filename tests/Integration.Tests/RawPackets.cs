@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using VirtNetworkd.Protocol.Framing;
+using VirtNetworkd.Protocol.Remote;
 using VirtNetworkd.Protocol.Xdr;
 using VirtNetworkd.Tests.Shared;
 
@@ -41,6 +42,26 @@ internal static class RawPackets
             replies.Add(reply);
         }
         return replies;
+    }
+
+    /// <summary>
+    /// Rounds of <paramref name="networks"/> pipelined defines (names and bridges from
+    /// <paramref name="prefix"/>), then as many pipelined undefines, each burst in one write; every
+    /// call must be answered without error.
+    /// </summary>
+    public static void DefineThenUndefineRounds(RawLibvirtClient c, int rounds, int networks, string prefix)
+    {
+        var defines = Enumerable.Range(0, networks).Select(i => XdrCodec.ToArray(new NetworkDefineXmlArgs
+        {
+            Xml = $"<network><name>{prefix}{i}</name><bridge name='vb{prefix}{i}'/></network>",
+        })).ToList();
+        for (int round = 0; round < rounds; round++)
+        {
+            c.SendRaw(Calls(networks, i => ((int)Procedure.NetworkDefineXml, defines[i]), c.NextSerials(networks)));
+            var nets = ReadReplies(c, networks, round, "define").Select(r => r.Decode<NetworkDefineXmlRet>().Net).ToList();
+            c.SendRaw(Calls(networks, i => ((int)Procedure.NetworkUndefine, XdrCodec.ToArray(new NetworkUndefineArgs { Net = nets[i] })), c.NextSerials(networks)));
+            ReadReplies(c, networks, round, "undefine");
+        }
     }
 
     /// <summary>Bytes already XDR-encoded, written as a packet body.</summary>

@@ -103,21 +103,7 @@ public class TransportTests : DaemonFixture
         // calls left in its input waited for bytes the client would never send.
         using var c = Raw();
         c.Open();
-        uint serial = 1000;
-        for (int round = 0; round < 30; round++)
-        {
-            uint first = serial;
-            c.SendRaw(RawPackets.Calls(40, i => ((int)Procedure.NetworkDefineXml, XdrCodec.ToArray(new NetworkDefineXmlArgs
-            {
-                Xml = $"<network><name>backlog{i}</name><bridge name='vbb{i}'/></network>",
-            })), first));
-            serial += 40;
-            var nets = RawPackets.ReadReplies(c, 40, round, "define").Select(r => r.Decode<NetworkDefineXmlRet>().Net).ToList();
-            first = serial;
-            c.SendRaw(RawPackets.Calls(40, i => ((int)Procedure.NetworkUndefine, XdrCodec.ToArray(new NetworkUndefineArgs { Net = nets[i] })), first));
-            serial += 40;
-            RawPackets.ReadReplies(c, 40, round, "undefine");
-        }
+        RawPackets.DefineThenUndefineRounds(c, rounds: 30, networks: 40, prefix: "backlog");
     }
 
     [Test]
@@ -179,20 +165,7 @@ public class TransportAtTwoRequestsPerClientTests : DaemonFixture
     {
         using var c = Raw();
         c.Open();
-        uint serial = 1;
-        for (int round = 0; round < 10; round++)
-        {
-            var defines = Enumerable.Range(0, 60).Select(i => XdrCodec.ToArray(new NetworkDefineXmlArgs
-            {
-                Xml = $"<network><name>one{i}</name><bridge name='vbo{i}'/></network>",
-            })).ToList();
-            c.SendRaw(RawPackets.Calls(defines.Count, i => ((int)Procedure.NetworkDefineXml, defines[i]), serial));
-            serial += (uint)defines.Count;
-            var nets = RawPackets.ReadReplies(c, defines.Count, round, "define").Select(r => r.Decode<NetworkDefineXmlRet>().Net).ToList();
-            c.SendRaw(RawPackets.Calls(nets.Count, i => ((int)Procedure.NetworkUndefine, XdrCodec.ToArray(new NetworkUndefineArgs { Net = nets[i] })), serial));
-            serial += (uint)nets.Count;
-            RawPackets.ReadReplies(c, nets.Count, round, "undefine");
-        }
+        RawPackets.DefineThenUndefineRounds(c, rounds: 10, networks: 60, prefix: "one");
         AssertStillServing();
     }
 }
