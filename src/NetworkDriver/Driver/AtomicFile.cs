@@ -9,6 +9,42 @@ public static class AtomicFile
     /// <summary>Prefix of the temporary files; loaders skip names starting with it.</summary>
     public const string TempPrefix = ".tmp-";
 
+    /// <summary>Whether <paramref name="fileName"/> is one of our temporary files:
+    /// <c>.tmp-FILE.&lt;32 hex digits&gt;</c>, nothing else.</summary>
+    public static bool IsTempName(string fileName)
+    {
+        if (!fileName.StartsWith(TempPrefix, StringComparison.Ordinal)) return false;
+        int dot = fileName.LastIndexOf('.');
+        if (dot <= TempPrefix.Length || fileName.Length - dot - 1 != 32) return false;
+        foreach (char c in fileName.AsSpan(dot + 1))
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c)) return false;
+        return true;
+    }
+
+    /// <summary>Removes the temporary files that a write interrupted by a crash left in
+    /// <paramref name="dir"/> (our own names only, regular files only); returns how many.</summary>
+    public static int RemoveStaleTemps(string dir)
+    {
+        if (!Directory.Exists(dir)) return 0;
+        int removed = 0;
+        foreach (string path in Directory.EnumerateFiles(dir, TempPrefix + "*"))
+        {
+            if (!IsTempName(Path.GetFileName(path))) continue;
+            var info = new FileInfo(path);
+            if (info.LinkTarget is not null) continue;
+            try
+            {
+                File.Delete(path);
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        if (removed > 0) SyncDirectory(dir);
+        return removed;
+    }
+
     public static void Write(string path, string content)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;

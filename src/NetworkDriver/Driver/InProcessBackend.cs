@@ -18,6 +18,7 @@ public sealed class InProcessBackend : INetworkBackend
     {
         _dir = stateDir;
         if (_dir is null || !Directory.Exists(_dir)) return;
+        AtomicFile.RemoveStaleTemps(_dir);
         foreach (var file in Directory.GetFiles(_dir, "*.running"))
         {
             string name = Path.GetFileNameWithoutExtension(file);

@@ -63,10 +63,11 @@ public sealed partial class NetworkDriver
             throw LibvirtError.InvalidArg(VirErrorDomain.Network, "uri in virNetworkGetMetadata must be NULL", "virNetworkGetMetadata", "uri");
         if (type == MetadataElement && uri is null)
             throw LibvirtError.InvalidArg(VirErrorDomain.Network, "uri in virNetworkGetMetadata must not be NULL", "virNetworkGetMetadata", "uri");
-        CheckFlags(flags, AffectLive | AffectConfig, "networkGetMetadata");
         lock (_lock)
         {
             NetworkObj obj = Get(net);
+            // networkGetMetadata leaves the flags to virNetworkObjGetMetadata: after the lookup
+            CheckFlags(flags, AffectLive | AffectConfig, "virNetworkObjGetMetadata");
             if (type is < 0 or > MetadataElement)
                 throw Err(VirErrorCode.InvalidArg, $"unknown metadata type '{type}'");
             flags = ModificationImpact(obj, flags);

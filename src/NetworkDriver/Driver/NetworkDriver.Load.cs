@@ -8,6 +8,9 @@ public sealed partial class NetworkDriver
     /// <summary>Files that could not be loaded during the last <see cref="Load"/> / <see cref="Reload"/>, with the reason (libvirt logs and skips them).</summary>
     public IReadOnlyList<(string File, string Error)> LoadErrors { get; private set; } = [];
 
+    /// <summary>Temporary files of interrupted writes that the last <see cref="Load"/> removed.</summary>
+    public int StaleTempsRemoved { get; private set; }
+
     /// <summary>
     /// networkStateInitialize: status files (networks that were running), then config files
     /// and autostart links; networks whose host side is gone become inactive, inactive
@@ -19,6 +22,7 @@ public sealed partial class NetworkDriver
         {
             _generation++;
             var errors = new List<(string, string)>();
+            StaleTempsRemoved = Store.RemoveStaleTemps();
             LoadAllState(errors);
             LoadAllConfigs(errors);
             foreach (NetworkObj obj in _byName.Values.ToArray())

@@ -132,13 +132,14 @@ public sealed partial class NetworkStore
         return string.Equals(fa, fb, StringComparison.Ordinal) && File.Exists(fa);
     }
 
-    /// <summary>Names of NAME.xml files in a directory, temp files skipped, sorted.</summary>
+    /// <summary>Names of NAME.xml files in a directory, sorted. As libvirt's loader, names starting
+    /// with a dot count (".x" is a legal network name); our temporary files never end in .xml.</summary>
     public static IEnumerable<string> XmlNames(string dir)
     {
         if (!Directory.Exists(dir)) return [];
         return Directory.EnumerateFiles(dir, "*.xml")
             .Select(Path.GetFileName)
-            .Where(f => f is not null && !f.StartsWith('.'))
+            .Where(f => f is not null && f.EndsWith(".xml", StringComparison.Ordinal) && f.Length > 4 && !AtomicFile.IsTempName(f))
             .Select(f => f![..^4])
             .Order(StringComparer.Ordinal)
             .ToArray();
@@ -201,6 +202,17 @@ public sealed partial class NetworkStore
             throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.Network,
                 $"Network config filename '{file}' does not match network name '{def.Name}'");
         return new NetworkStatus(def, classId, floor, taints);
+    }
+
+    /// <summary>Removes the temporary files of interrupted writes from every folder we write
+    /// (config, autostart, status and each network's ports); returns how many.</summary>
+    public int RemoveStaleTemps()
+    {
+        int n = AtomicFile.RemoveStaleTemps(ConfigDir) + AtomicFile.RemoveStaleTemps(AutostartDir) + AtomicFile.RemoveStaleTemps(StateDir);
+        if (Directory.Exists(StateDir))
+            foreach (string sub in Directory.EnumerateDirectories(StateDir))
+                n += AtomicFile.RemoveStaleTemps(Path.Combine(sub, "ports"));
+        return n;
     }
 
     private static int FindNetworkStart(string text)

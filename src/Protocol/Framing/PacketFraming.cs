@@ -59,11 +59,26 @@ public static class PacketFraming
         int n = checked((int)packet.Length);
         if (scratch is null || scratch.Length < n)
         {
-            if (scratch is not null) ArrayPool<byte>.Shared.Return(scratch);
-            scratch = ArrayPool<byte>.Shared.Rent(n);
+            ReleaseScratch(ref scratch);
+            // a rare large packet gets a buffer of its own: pooled, megabytes would stay with the
+            // process for good
+            scratch = n <= PooledScratchMax ? ArrayPool<byte>.Shared.Rent(n) : GC.AllocateUninitializedArray<byte>(n);
         }
         packet.CopyTo(scratch);
         return scratch.AsSpan(0, n);
+    }
+
+    /// <summary>The largest scratch buffer taken from (and given back to) the shared pool.</summary>
+    public const int PooledScratchMax = 1 << 20;
+
+    /// <summary>Whether <paramref name="scratch"/> is one of the large buffers a caller should not keep.</summary>
+    public static bool IsLargeScratch(byte[]? scratch) => scratch is not null && scratch.Length > PooledScratchMax;
+
+    /// <summary>Gives a scratch buffer from <see cref="Contiguous"/> back (to the pool when it came from there).</summary>
+    public static void ReleaseScratch(ref byte[]? scratch)
+    {
+        if (scratch is not null && scratch.Length <= PooledScratchMax) ArrayPool<byte>.Shared.Return(scratch);
+        scratch = null;
     }
 
     /// <summary>Header of a whole packet (length field included).</summary>

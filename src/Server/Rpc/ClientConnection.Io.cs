@@ -19,6 +19,9 @@ public sealed partial class ClientConnection : IIoLoopClient
     // a batch of list or XML replies fits one buffer, and so one send()
     private const int SendSegmentSize = 16 * 1024;
     private const int MaxIoVecs = 8;
+    /// <summary>The largest packet of a client that has not authenticated (AUTH_LIST, AUTH_POLKIT
+    /// and keepalive need a few dozen bytes). Unlike libvirt, which allows 32 MiB from anyone.</summary>
+    public const int MaxUnauthenticatedPacketSize = 8192;
 
     private const int PostResume = 1;
     private const int PostDrainAndClose = 2;
@@ -44,6 +47,7 @@ public sealed partial class ClientConnection : IIoLoopClient
     private byte[]? _scratch;
     private volatile ReadState _readState;
     private int _postFlags;
+    private bool _heldLargeInput;
 
     // under _writeLock
     private bool _registered;
@@ -168,12 +172,15 @@ public sealed partial class ClientConnection : IIoLoopClient
         while (reader.TryRead(out var result))
         {
             var buffer = result.Buffer;
+            if (buffer.Length > PacketFraming.PooledScratchMax) _heldLargeInput = true;
             bool stoppedEarly = false;
             try
             {
-                while (PacketFraming.TryReadPacket(ref buffer, out var packet))
+                while (PacketFraming.TryReadPacket(ref buffer, out var packet, IsAuthenticated ? PacketFraming.MaxPacketSize : MaxUnauthenticatedPacketSize))
                 {
+                    if (packet.Length > PacketFraming.PooledScratchMax) MemoryRelief.AfterLargePacket();
                     ProcessPacket(packet);
+                    if (PacketFraming.IsLargeScratch(_scratch)) PacketFraming.ReleaseScratch(ref _scratch);
                     if (_closing || !HasCapacity)
                     {
                         stoppedEarly = true;
@@ -290,8 +297,8 @@ public sealed partial class ClientConnection : IIoLoopClient
         }
         _closing = true;
         _readState = ReadState.Stopped;
-        if (_scratch is not null) ArrayPool<byte>.Shared.Return(_scratch);
-        _scratch = null;
+        PacketFraming.ReleaseScratch(ref _scratch);
+        if (_heldLargeInput) MemoryRelief.AfterLargePacket();
         _done.TrySetResult();
     }
 

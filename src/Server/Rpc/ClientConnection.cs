@@ -132,6 +132,10 @@ public sealed partial class ClientConnection
             _server.Log.Debug($"client {Id}: proc {header.Procedure}: {e.Message}");
             ReplyError(header, RpcErrors.DecodeFailed());
         }
+        catch (XdrEncodeException e)
+        {
+            ReplyEncodeFailed(header, e, flush: false);
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _server.Log.Error($"client {Id}: proc {header.Procedure} failed: {e}");
@@ -156,6 +160,10 @@ public sealed partial class ClientConnection
             catch (LibvirtError e)
             {
                 ReplyError(h, e, flush: true);
+            }
+            catch (XdrEncodeException e)
+            {
+                ReplyEncodeFailed(h, e, flush: true);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -194,9 +202,28 @@ public sealed partial class ClientConnection
         Write(call with { Type = PacketType.Reply, Status = PacketStatus.Error }, body, flush);
     }
 
-    /// <summary>Sends an unsolicited MESSAGE packet (an event) and flushes it.</summary>
-    public void SendMessage<T>(uint program, uint version, int procedure, in T body) where T : IXdrType<T> =>
+    /// <summary>A reply too large for the protocol (e.g. an XML document over REMOTE_STRING_MAX):
+    /// libvirt's virNetMessageEncodePayload error, logged without a trace.</summary>
+    private void ReplyEncodeFailed(in PacketHeader call, XdrEncodeException e, bool flush)
+    {
+        _server.Log.Error($"client {Id}: proc {call.Procedure}: Unable to encode message payload: {e.Message}");
+        ReplyError(call, RpcErrors.EncodeFailed(), flush);
+    }
+
+    /// <summary>Sends an unsolicited MESSAGE packet (an event) and flushes it. A client that lets
+    /// more than <see cref="ServerLimits.MaxQueuedEventBytes"/> wait unsent is dropped (logged), as
+    /// libvirt drops a client whose queue is full: its events must not grow the daemon.</summary>
+    public void SendMessage<T>(uint program, uint version, int procedure, in T body) where T : IXdrType<T>
+    {
+        if (Interlocked.Read(ref _queuedBytes) >= _limits.MaxQueuedEventBytes)
+        {
+            if (!_closing)
+                _server.Log.Warn($"client {Id}: {Interlocked.Read(ref _queuedBytes)} bytes of replies and events wait unsent (limit {_limits.MaxQueuedEventBytes}): it does not read; dropping the client");
+            Abort();
+            return;
+        }
         Write(new PacketHeader(program, version, procedure, PacketType.Message, 1, PacketStatus.Ok), body, flush: true);
+    }
 
     private void SendKeepalive(KeepaliveProcedure procedure, bool flush) =>
         Write(new PacketHeader(KeepaliveProgram.Number, KeepaliveProgram.Version, (int)procedure, PacketType.Message, 0, PacketStatus.Ok), new XdrVoid(), flush);

@@ -14,6 +14,7 @@ public static class RpcErrors
     public static LibvirtError UnexpectedStatus(int status) => Rpc($"Unexpected message status {(uint)status}");
     public static LibvirtError UnknownProcedure(int procedure) => Rpc($"unknown procedure: {procedure}");
     public static LibvirtError DecodeFailed() => Rpc("Unable to decode message payload");
+    public static LibvirtError EncodeFailed() => Rpc("Unable to encode message payload");
     public static LibvirtError AuthenticationRequired() => Rpc("authentication required");
 
     public static LibvirtError Internal(string detail, VirErrorDomain domain = VirErrorDomain.Rpc) =>

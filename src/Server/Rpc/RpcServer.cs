@@ -75,7 +75,11 @@ public sealed class RpcServer : IAsyncDisposable
             Socket socket;
             try
             {
+                // Wait for room without holding a slot while idle in accept: the rw and ro
+                // sockets share max_clients, and a slot held by an idle accept would keep the
+                // other socket's clients in the backlog (max_clients = N admitting N-1).
                 await slots.WaitAsync(token).ConfigureAwait(false);
+                slots.Release();
                 // like libvirt, stop accepting while too many clients have not authenticated
                 while (listener.Auth != ListenerAuth.None && AnonymousCount >= limits.MaxAnonymousClients)
                     await Task.Delay(100, token).ConfigureAwait(false);
@@ -87,10 +91,20 @@ public sealed class RpcServer : IAsyncDisposable
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
-                slots.Release();
                 if (token.IsCancellationRequested) return;
                 Log.Warn($"accept on {listener.OwnedPath ?? listener.Role.ToString()} failed: {e.Message}");
                 continue;
+            }
+            try
+            {
+                // the other socket's loop may have taken the last slot meanwhile: this client then
+                // waits unserved, as it would have in the backlog
+                await slots.WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                socket.Dispose();
+                return;
             }
             var client = new ClientConnection(socket, listener.Role, listener.Auth, this, limits, _programs(listener.Role));
             if (!client.IsAuthenticated) Interlocked.Increment(ref _anonymous);

@@ -44,4 +44,7 @@ public sealed record ServerLimits
     public int KeepaliveCount { get; init; } = 5;
     /// <summary>Bytes of replies queued for a client before we stop reading its calls.</summary>
     public int MaxQueuedReplyBytes { get; init; } = 1 << 20;
+    /// <summary>Bytes waiting unsent for a client beyond which an event drops that client (it
+    /// does not read its events).</summary>
+    public long MaxQueuedEventBytes { get; init; } = 8 << 20;
 }

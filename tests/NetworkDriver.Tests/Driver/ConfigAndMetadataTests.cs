@@ -117,4 +117,16 @@ public sealed class ConfigAndMetadataTests : DriverTestBase
         Assert.That(File.ReadAllText(Path.Combine(StateDir, "n1.xml")), Does.Contain("<title>live</title>"));
         Assert.That(File.ReadAllText(Path.Combine(ConfigDir, "n1.xml")), Does.Contain("<title>cfg</title>"));
     }
+
+    [Test]
+    public void GetMetadataChecksItsFlagsAfterTheLookupAsVirNetworkObjGetMetadata()
+    {
+        NetworkRef r = Drv.DefineXml(Xml("n1", U1), 0);
+        Throws(() => Drv.GetMetadata(r, 1, null, 0x100))
+            .Is(VirErrorCode.InvalidArg, "unsupported flags (0x100) in function virNetworkObjGetMetadata");
+        var missing = new NetworkRef("nope", Guid.Parse(U2));
+        Assert.That(Throws(() => Drv.GetMetadata(missing, 1, null, 0x100)).Error.Code, Is.EqualTo(VirErrorCode.NoNetwork));
+        Throws(() => Drv.SetMetadata(r, 1, "t", null, null, 0x100))
+            .Is(VirErrorCode.InvalidArg, "unsupported flags (0x100) in function networkSetMetadata");
+    }
 }

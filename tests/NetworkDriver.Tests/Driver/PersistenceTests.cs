@@ -223,4 +223,59 @@ public sealed class PersistenceTests : DriverTestBase
         Assert.That(Drv.IsActive(Drv.LookupByName("a")), Is.True);
         Assert.That(Drv.GetAutostart(Drv.LookupByName("b")), Is.False);
     }
+
+    [Test]
+    public void NetworkWhoseNameStartsWithADotSurvivesARestart()
+    {
+        NetworkRef dot = Drv.DefineXml(Xml(".x", U1), 0);
+        Drv.SetAutostart(dot, true);
+        NetworkRef running = Drv.DefineXml(Xml(".y", U2), 0);
+        Drv.Create(running);
+
+        var d2 = NewDriver();
+        d2.Load();
+        Assert.That(d2.LoadErrors, Is.Empty);
+        Assert.That(d2.ListAll(0).Select(n => n.Name), Is.EqualTo(new[] { ".x", ".y" }));
+        Assert.That(d2.GetAutostart(d2.LookupByName(".x")), Is.True);
+        Assert.That(d2.IsActive(d2.LookupByName(".y")), Is.True);
+    }
+
+    [Test]
+    public void LoadRemovesOnlyOurOwnTemporaryFiles()
+    {
+        NetworkRef n = Drv.DefineXml(Xml("n", U1), 0);
+        Drv.Create(n);
+        string portDir = Path.Combine(StateDir, "n", "ports");
+        Directory.CreateDirectory(portDir);
+        string hex = new('a', 32), hex2 = "0123456789abcdef0123456789abcdef";
+        string[] ours =
+        [
+            Path.Combine(ConfigDir, $".tmp-n.xml.{hex}"),
+            Path.Combine(ConfigDir, $".tmp-.x.xml.{hex2}"),
+            Path.Combine(AutostartDir, $".tmp-n.xml.{hex}"),
+            Path.Combine(StateDir, $".tmp-n.xml.{hex}"),
+            Path.Combine(portDir, $".tmp-{U2}.xml.{hex2}"),
+        ];
+        string[] others =
+        [
+            Path.Combine(ConfigDir, ".tmp-keep"),
+            Path.Combine(ConfigDir, $".tmp-n.xml.{hex.ToUpperInvariant()}"),
+            Path.Combine(ConfigDir, $".tmp-n.xml.{hex}0"),
+            Path.Combine(ConfigDir, $"tmp-n.xml.{hex}"),
+            Path.Combine(Root, $".tmp-n.xml.{hex}"),
+        ];
+        foreach (string f in ours.Concat(others))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(f)!);
+            File.WriteAllText(f, "<network><name>half-writ");
+        }
+
+        var d2 = NewDriver();
+        d2.Load();
+        Assert.That(ours.Where(File.Exists), Is.Empty, "the temporary files of interrupted writes are removed");
+        Assert.That(others.Where(File.Exists), Is.EqualTo(others), "nothing else is touched");
+        Assert.That(d2.StaleTempsRemoved, Is.EqualTo(ours.Length));
+        Assert.That(d2.LoadErrors, Is.Empty);
+        Assert.That(d2.IsActive(d2.LookupByName("n")), Is.True);
+    }
 }

@@ -12,19 +12,22 @@ internal sealed class InProcessServer : IAsyncDisposable
     private readonly string _root;
     private readonly RpcServer _server;
 
-    public InProcessServer(int keepaliveInterval = 5, int keepaliveCount = 5)
+    public InProcessServer(int keepaliveInterval = 5, int keepaliveCount = 5, ServerLimits? limits = null)
     {
         _root = Directory.CreateTempSubdirectory("vnd-rpc-test-").FullName;
         Driver = new NetworkDriver.Driver.NetworkDriver(Path.Combine(_root, "networks"), Path.Combine(_root, "networks", "autostart"),
             Path.Combine(_root, "state"), privileged: true, new InProcessBackend());
         Driver.Load();
-        var remote = new RemoteDispatcher(new RemoteContext(true, keepaliveInterval, keepaliveCount, Driver, new NetworkEventHub(Driver)));
-        _server = new RpcServer(new ServerLimits(), new ServerLimits(), _ => remote, Log.For("rpc"));
+        Events = new NetworkEventHub(Driver);
+        var remote = new RemoteDispatcher(new RemoteContext(true, keepaliveInterval, keepaliveCount, Driver, Events));
+        _server = new RpcServer(limits ?? new ServerLimits(), new ServerLimits(), _ => remote, Log.For("rpc"));
         SocketPath = Path.Combine(_root, "sock");
         _server.AddListener(UnixListener.Bind(SocketPath, ListenerRole.ReadWrite, UnixFileMode.UserRead | UnixFileMode.UserWrite, 16));
     }
 
     public NetworkDriver.Driver.NetworkDriver Driver { get; }
+    public NetworkEventHub Events { get; }
+    public RpcServer Server => _server;
     public string SocketPath { get; }
 
     /// <summary>A client that has done auth_list and connect_open.</summary>
