@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.NetworkDriver.Xml;
 using VirtNetworkd.NetworkDriver.Xml.Update;
 

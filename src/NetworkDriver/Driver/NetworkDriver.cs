@@ -1,5 +1,5 @@
 using System.Globalization;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.NetworkDriver.Xml;
 using VirtNetworkd.NetworkDriver.Xml.Net;
 using VirtNetworkd.NetworkDriver.Xml.Validation;

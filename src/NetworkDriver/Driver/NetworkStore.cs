@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.NetworkDriver.Xml;
 using VirtNetworkd.NetworkDriver.Xml.Dom;
 using VirtNetworkd.NetworkDriver.Xml.Net;

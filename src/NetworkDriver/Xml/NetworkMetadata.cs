@@ -134,7 +134,7 @@ public static class NetworkMetadata
         DomElement? injected = null;
         if (xml is not null)
         {
-            DomElement parsed = SafeXmlParser.Parse(xml, null, VirtNetworkd.NetworkDriver.Errors.VirErrorDomain.Network);
+            DomElement parsed = SafeXmlParser.Parse(xml, null, VirtNetworkd.Errors.VirErrorDomain.Network);
             injected = InjectNamespace(parsed, key ?? "", uri);
         }
         RemoveElement(def, uri);
@@ -152,9 +152,9 @@ public static class NetworkMetadata
     public static DomElement InjectNamespace(DomElement element, string key, string uri)
     {
         if (!IsNCName(key) || key == "xml" || element.NamespaceDeclarations.Exists(d => d.Prefix == key))
-            throw new VirtNetworkd.NetworkDriver.Errors.LibvirtError(
-                VirtNetworkd.NetworkDriver.Errors.VirErrorCode.InternalError,
-                VirtNetworkd.NetworkDriver.Errors.VirErrorDomain.Xml,
+            throw new VirtNetworkd.Errors.LibvirtError(
+                VirtNetworkd.Errors.VirErrorCode.InternalError,
+                VirtNetworkd.Errors.VirErrorDomain.Xml,
                 IsNCName(key) ? "failed to create a new XML namespace" : "failed to validate prefix for a new XML namespace");
 
         DomElement Rebuild(DomElement src, bool top)

@@ -1,4 +1,4 @@
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.Protocol.Admin;
 using VirtNetworkd.Protocol.Framing;
 using VirtNetworkd.Server.Rpc;

@@ -1,5 +1,5 @@
 using VirtNetworkd.NetworkDriver;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.Protocol.Framing;
 using VirtNetworkd.Protocol.Remote;
 using VirtNetworkd.Protocol.Xdr;

@@ -1,4 +1,4 @@
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.Protocol.Framing;
 using VirtNetworkd.Protocol.Programs;
 using VirtNetworkd.Protocol.Remote;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.Protocol.Framing;
 using VirtNetworkd.Protocol.Xdr;
 using KeepaliveProgram = VirtNetworkd.Protocol.Keepalive.KeepaliveProgram;

@@ -1,5 +1,5 @@
 using VirtNetworkd.NetworkDriver.Driver;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.NetworkDriver.Xml;
 
 namespace VirtNetworkd.NetworkDriver.Tests.Driver;
@@ -258,7 +258,7 @@ public sealed class LifecycleTests : DriverTestBase
         {
             string cfg = Path.Combine(ConfigDir, e.Network.Name + ".xml"), st = Path.Combine(StateDir, e.Network.Name + ".xml");
             string active;
-            try { active = Drv.IsActive(e.Network).ToString(); } catch (VirtNetworkd.NetworkDriver.Errors.LibvirtError) { active = "gone"; }
+            try { active = Drv.IsActive(e.Network).ToString(); } catch (VirtNetworkd.Errors.LibvirtError) { active = "gone"; }
             seen.Add($"{e.Event} cfg={File.Exists(cfg)} status={File.Exists(st)} active={active}");
         };
         Drv.MetadataChange += (_, e) =>

@@ -1,5 +1,5 @@
 using VirtNetworkd.NetworkDriver.Driver;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 
 namespace VirtNetworkd.NetworkDriver.Tests.Driver;
 
@@ -203,7 +203,7 @@ public sealed class PersistenceTests : DriverTestBase
     public void FailedConfigWriteLeavesNothingDefined()
     {
         File.WriteAllText(Path.Combine(Root, "networks"), "not a directory");
-        var e = Assert.Throws<VirtNetworkd.NetworkDriver.Errors.LibvirtError>(() => Drv.DefineXml(Xml("n1", U1), 0))!;
+        var e = Assert.Throws<VirtNetworkd.Errors.LibvirtError>(() => Drv.DefineXml(Xml("n1", U1), 0))!;
         Assert.That(e.Code, Is.EqualTo(VirErrorCode.SystemError));
         Assert.That(e.Message, Does.StartWith($"cannot save config file '{Path.Combine(ConfigDir, "n1.xml")}': "));
         Assert.That(Drv.ListAll(0), Is.Empty);

@@ -1,5 +1,5 @@
 using VirtNetworkd.NetworkDriver.Driver;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.NetworkDriver.Xml;
 using VirtNetworkd.NetworkDriver.Xml.Net;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Xml;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 
 namespace VirtNetworkd.NetworkDriver.Xml.Dom;
 

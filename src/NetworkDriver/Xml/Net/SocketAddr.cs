@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 
 namespace VirtNetworkd.NetworkDriver.Xml.Net;
 

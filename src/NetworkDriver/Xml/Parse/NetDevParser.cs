@@ -1,5 +1,5 @@
 using System.Globalization;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.NetworkDriver.Xml.Dom;
 using VirtNetworkd.NetworkDriver.Xml.Net;
 using static VirtNetworkd.NetworkDriver.Xml.Parse.XmlProps;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.NetworkDriver.Xml.Dom;
 using VirtNetworkd.NetworkDriver.Xml.Net;
 using VirtNetworkd.NetworkDriver.Xml.Parse;

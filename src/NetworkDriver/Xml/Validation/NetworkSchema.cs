@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.NetworkDriver.Xml.Dom;
 using VirtNetworkd.NetworkDriver.Xml.Parse;
 

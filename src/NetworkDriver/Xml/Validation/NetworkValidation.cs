@@ -1,5 +1,5 @@
 using System.Globalization;
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 using VirtNetworkd.NetworkDriver.Xml.Parse;
 
 namespace VirtNetworkd.NetworkDriver.Xml.Validation;

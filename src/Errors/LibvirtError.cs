@@ -1,4 +1,4 @@
-namespace VirtNetworkd.NetworkDriver.Errors;
+namespace VirtNetworkd.Errors;
 
 /// <summary>libvirt's virErrorLevel.</summary>
 public enum VirErrorLevel
