@@ -24,20 +24,13 @@ public sealed class HostileXmlTests
         Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)));
         Assert.That(e.Code, Is.EqualTo(VirErrorCode.XmlDetail));
         Assert.That(e.Domain, Is.EqualTo(VirErrorDomain.Network));
-        Assert.That(e.Message, Does.Contain("DTD"));
+        Assert.That(e.Message, Does.StartWith("at line 3: entity declarations are not supported\n"));
     }
 
     [Test]
     public void ExternalEntityIsRefused()
     {
         LibvirtError e = ParseFails("<!DOCTYPE network [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><network><name>&x;</name></network>");
-        Assert.That(e.Code, Is.EqualTo(VirErrorCode.XmlDetail));
-    }
-
-    [Test]
-    public void AnyDoctypeIsRefused()
-    {
-        LibvirtError e = ParseFails("<!DOCTYPE network><network><name>n</name></network>");
         Assert.That(e.Code, Is.EqualTo(VirErrorCode.XmlDetail));
     }
 
@@ -149,12 +142,14 @@ public sealed class HostileXmlTests
     }
 
     [Test]
-    public void AnEmptyContextLineIsPrintedAsNullAsLibvirtsPrintfDoes()
+    public void WithoutAContextLineTheMessageStandsAlone()
     {
-        // libvirt 9.0 (reference daemon): "(network_definition):1: Document is empty\n(null)\n^"
-        Assert.That(ParseFails("").Message, Is.EqualTo("at line 1: Document is empty\n(null)\n^"));
+        // 9.0 printed "…: Document is empty\n(null)\n^"; the 11.3 reference (with the fix for
+        // CVE-2026-61478) prints the message alone
+        Assert.That(ParseFails("").Message, Is.EqualTo("at line 1: Document is empty\n"));
+        // at the end of input 10.8 shows the last line, not "(null)" as 9.0 did
         Assert.That(ParseFails("<network>\n  <name>bad</name>\n").Message,
-            Is.EqualTo("at line 3: Premature end of data in tag network line 1\n(null)\n^"));
+            Is.EqualTo("at line 3: Premature end of data in tag network line 1\n  <name>bad</name>\n------------------^"));
     }
 
     [Test]

@@ -9,8 +9,9 @@ namespace VirtNetworkd.NetworkDriver.Xml.Dom;
 /// <summary>
 /// Parses untrusted XML text into a <see cref="DomElement"/> tree the way libvirt's
 /// virXMLParse (libxml2 with XML_PARSE_NONET | XML_PARSE_NOBLANKS) sees it, but refusing
-/// anything dangerous up front: no DTD (so no entity expansion), no external resolution, a cap
-/// on the document size and on element nesting.
+/// anything dangerous up front: no entity declarations (a DOCTYPE without them is accepted and
+/// ignored, see <see cref="Prolog"/>), no external resolution, a cap on the document size and on
+/// element nesting. Syntax errors are worded as libxml2 words them (<see cref="LibxmlDiagnosis"/>).
 /// </summary>
 public static partial class SafeXmlParser
 {
@@ -37,15 +38,21 @@ public static partial class SafeXmlParser
                 string.Create(CultureInfo.InvariantCulture,
                     $"at line 1: document is larger than the maximum of {MaxDocumentBytes} bytes"));
 
+        string text = Prolog.Prepare(xml, domain);
         DomElement root;
         var state = new BuildState();
         try
         {
-            root = Build(xml, domain, state);
+            root = Build(text, domain, state);
         }
         catch (XmlException ex)
         {
-            throw new LibvirtError(VirErrorCode.XmlDetail, domain, Describe(xml, ex, state.Open));
+            // libxml2's words and position where the error is one it is known for; the
+            // reader's own account otherwise
+            string detail = LibxmlDiagnosis.Find(xml) is { } f
+                ? LibxmlDiagnosis.Format(xml, f)
+                : Describe(text, ex, state.Open);
+            throw new LibvirtError(VirErrorCode.XmlDetail, domain, detail);
         }
 
         if (expectedRoot is not null && root.LocalName != expectedRoot)
@@ -99,8 +106,8 @@ public static partial class SafeXmlParser
         var pointer = new StringBuilder();
         for (int i = 0; i < col; i++) pointer.Append(context[i] == '\t' ? '\t' : '-');
         pointer.Append('^');
-        // an empty context line is a NULL string in libvirt, which glib's printf writes as "(null)"
-        if (context.Length == 0) context = "(null)";
+        // no context line: the message alone (see LibxmlDiagnosis.Format)
+        if (context.Length == 0) return string.Create(CultureInfo.InvariantCulture, $"at line {line}: {msg}\n");
         return string.Create(CultureInfo.InvariantCulture, $"at line {line}: {msg}\n{context}\n{pointer}");
     }
 
