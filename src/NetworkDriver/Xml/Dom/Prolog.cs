@@ -1,4 +1,4 @@
-using VirtNetworkd.NetworkDriver.Errors;
+using VirtNetworkd.Errors;
 
 namespace VirtNetworkd.NetworkDriver.Xml.Dom;
 
