@@ -22,10 +22,12 @@ public static class Tools
         public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
     }
 
-    public static Result Run(string program, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000, IDictionary<string, string>? env = null)
+    public static Result Run(string program, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000, IDictionary<string, string>? env = null,
+        string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(program)
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = stdin is not null,
