@@ -18,13 +18,13 @@ public sealed class AdminDispatcher : IProgramDispatcher
 
     public bool NeedsAuth(int procedure) => true;
 
-    public void Dispatch(ClientConnection client, in PacketHeader header, ReadOnlySpan<byte> body)
+    public void Dispatch(IRpcClient client, in PacketHeader header, ReadOnlySpan<byte> body)
     {
         AdminProgram.Procedures.TryGet(header.Procedure, out var info);
         throw new LibvirtError(VirErrorCode.NoSupport, VirErrorDomain.Admin, info.ApiName ?? info.Name);
     }
 
-    public void OnClientClosed(ClientConnection client)
+    public void OnClientClosed(IRpcClient client)
     {
     }
 }

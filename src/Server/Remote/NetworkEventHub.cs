@@ -20,7 +20,7 @@ public sealed class NetworkEventHub
     public const int MaxCallbacksPerClient = 1024;
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<ClientConnection, List<Registration>> _byClient = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<IRpcClient, List<Registration>> _byClient = new(ReferenceEqualityComparer.Instance);
     private int _nextId = 1;
 
     private readonly record struct Registration(int CallbackId, int EventId, Guid? Network);
@@ -44,7 +44,7 @@ public sealed class NetworkEventHub
     }
 
     /// <summary>Adds a callback and returns its id; throws libvirt's error for a duplicate.</summary>
-    public int Register(ClientConnection client, int eventId, Guid? network)
+    public int Register(IRpcClient client, int eventId, Guid? network)
     {
         lock (_lock)
         {
@@ -64,7 +64,7 @@ public sealed class NetworkEventHub
         }
     }
 
-    public bool Deregister(ClientConnection client, int callbackId)
+    public bool Deregister(IRpcClient client, int callbackId)
     {
         lock (_lock)
         {
@@ -75,13 +75,13 @@ public sealed class NetworkEventHub
         }
     }
 
-    public void RemoveClient(ClientConnection client)
+    public void RemoveClient(IRpcClient client)
     {
         lock (_lock) _byClient.Remove(client);
     }
 
     /// <summary>Callbacks a client holds (tests, admin).</summary>
-    public int CountFor(ClientConnection client)
+    public int CountFor(IRpcClient client)
     {
         lock (_lock) return _byClient.TryGetValue(client, out var list) ? list.Count : 0;
     }
@@ -89,7 +89,7 @@ public sealed class NetworkEventHub
     private void Deliver<T>(int eventId, NetworkRef network, Func<int, T> message, int procedure)
         where T : VirtNetworkd.Protocol.Xdr.IXdrType<T>
     {
-        List<(ClientConnection Client, int CallbackId)>? targets = null;
+        List<(IRpcClient Client, int CallbackId)>? targets = null;
         lock (_lock)
         {
             foreach (var (client, list) in _byClient)

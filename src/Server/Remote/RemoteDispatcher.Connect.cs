@@ -29,7 +29,7 @@ public sealed partial class RemoteDispatcher
         [TypedParamType.String, TypedParamType.ULLong, TypedParamType.String, TypedParamType.ULLong, TypedParamType.LLong,
          TypedParamType.ULLong, TypedParamType.String, TypedParamType.String, TypedParamType.String, TypedParamType.String];
 
-    private bool DispatchConnect(ClientConnection client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body)
+    private bool DispatchConnect(IRpcClient client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body)
     {
         switch ((Procedure)h.Procedure)
         {
@@ -109,11 +109,11 @@ public sealed partial class RemoteDispatcher
     /// AUTH_POLKIT. Without a polkit authority to ask yet we apply libvirt's default policy:
     /// root, and anyone on the read-only socket (org.libvirt.unix.monitor allows all), pass.
     /// </summary>
-    private static void AuthenticateWithPolkit(ClientConnection client)
+    private static void AuthenticateWithPolkit(IRpcClient client)
     {
         if (client.Auth != ListenerAuth.Polkit)
         {
-            client.Server.Log.Error($"client {client.Id} tried invalid PolicyKit init request");
+            client.Log.Error($"client {client.Id} tried invalid PolicyKit init request");
             throw new LibvirtError(VirErrorCode.AuthFailed, VirErrorDomain.Rpc, "authentication failed");
         }
         if (client.IsAuthenticated) return;
@@ -122,7 +122,7 @@ public sealed partial class RemoteDispatcher
             client.MarkAuthenticated();
             return;
         }
-        client.Server.Log.Error($"client {client.Id} (uid {client.Peer.Uid}): polkit authorization is not available, refusing");
+        client.Log.Error($"client {client.Id} (uid {client.Peer.Uid}): polkit authorization is not available, refusing");
         throw new LibvirtError(VirErrorCode.AuthFailed, VirErrorDomain.Rpc, "authentication failed");
     }
 
@@ -146,7 +146,7 @@ public sealed partial class RemoteDispatcher
         session.Uri = name;
     }
 
-    private int SupportsFeature(ClientConnection client, RemoteSession session, int feature)
+    private int SupportsFeature(IRpcClient client, RemoteSession session, int feature)
     {
         // asked before CONNECT_OPEN, so answered without a connection
         if (feature == Feature.ProgramKeepalive)
@@ -165,7 +165,7 @@ public sealed partial class RemoteDispatcher
         };
     }
 
-    private static void SetIdentity(ClientConnection client, RemoteSession session, in ConnectSetIdentityArgs args)
+    private static void SetIdentity(IRpcClient client, RemoteSession session, in ConnectSetIdentityArgs args)
     {
         RequireOpen(session);
         // setting an identity needs connect:write: a read-only client must not impersonate anyone
@@ -186,7 +186,7 @@ public sealed partial class RemoteDispatcher
             if (!seen.Add(p.Field))
                 throw new LibvirtError(VirErrorCode.InvalidArg, VirErrorDomain.None, $"parameter '{p.Field}' occurs multiple times");
         }
-        client.Server.Log.Debug($"client {client.Id}: identity set ({args.Params.Length} parameters)");
+        client.Log.Debug($"client {client.Id}: identity set ({args.Params.Length} parameters)");
         session.Identity = args.Params;
     }
 }

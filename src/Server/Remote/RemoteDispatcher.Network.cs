@@ -21,7 +21,7 @@ public sealed partial class RemoteDispatcher
     // allocated on every call that reaches this method
     private VirtNetworkd.NetworkDriver.Driver.NetworkDriver Networks => _context.Networks!;
 
-    private bool DispatchNetwork(ClientConnection client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body, ProcedureInfo info)
+    private bool DispatchNetwork(IRpcClient client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body, ProcedureInfo info)
     {
         var driver = _context.Networks;
         if (driver is null) return false;

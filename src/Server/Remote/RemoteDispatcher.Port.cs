@@ -17,7 +17,7 @@ public sealed partial class RemoteDispatcher
     private const int NetworkPortListMax = 16384; // REMOTE_NETWORK_PORT_LIST_MAX
     private const int TypedParamFieldLength = 80; // VIR_TYPED_PARAM_FIELD_LENGTH
 
-    private bool DispatchPort(ClientConnection client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body, ProcedureInfo info)
+    private bool DispatchPort(IRpcClient client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body, ProcedureInfo info)
     {
         // no local captured by the worker lambdas: a closure here would be allocated on every call
         if (_context.Networks is null) return false;

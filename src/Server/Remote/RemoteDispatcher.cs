@@ -35,9 +35,9 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
     public bool NeedsAuth(int procedure) => procedure is not ((int)Procedure.AuthList or (int)Procedure.AuthSaslInit
         or (int)Procedure.AuthSaslStart or (int)Procedure.AuthSaslStep or (int)Procedure.AuthPolkit);
 
-    public void OnClientClosed(ClientConnection client) => _context.Events?.RemoveClient(client);
+    public void OnClientClosed(IRpcClient client) => _context.Events?.RemoveClient(client);
 
-    private static RemoteSession Session(ClientConnection client)
+    private static RemoteSession Session(IRpcClient client)
     {
         if (client.ProgramState is RemoteSession s) return s;
         var session = new RemoteSession { ReadOnly = client.IsReadOnlySocket };
@@ -45,7 +45,7 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
         return session;
     }
 
-    public void Dispatch(ClientConnection client, in PacketHeader header, ReadOnlySpan<byte> body)
+    public void Dispatch(IRpcClient client, in PacketHeader header, ReadOnlySpan<byte> body)
     {
         var session = Session(client);
         if (DispatchConnect(client, session, header, body)) return;

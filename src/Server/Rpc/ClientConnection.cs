@@ -1,254 +1,277 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net.Sockets;
-using VirtNetworkd.Errors;
-using VirtNetworkd.Protocol.Framing;
-using VirtNetworkd.Protocol.Xdr;
-using KeepaliveProgram = VirtNetworkd.Protocol.Keepalive.KeepaliveProgram;
-using KeepaliveProcedure = VirtNetworkd.Protocol.Keepalive.Procedure;
-using MessageError = VirtNetworkd.Protocol.Net.MessageError;
+using System.Runtime.InteropServices;
+using static VirtNetworkd.Server.Rpc.SocketCalls;
 
 namespace VirtNetworkd.Server.Rpc;
 
 /// <summary>
-/// One connected client. Its socket is watched by the server's <see cref="IoLoop"/>, which frames
-/// the calls and dispatches them on the loop thread (ClientConnection.Io.cs); the handlers encode
-/// their replies into an output pipe that is sent once per batch, or at once by a worker. Calls
-/// that complete inline are answered in order; calls handed to the worker pool may finish out of
-/// order. Backpressure: while <see cref="ServerLimits.MaxClientRequests"/> calls are in progress,
-/// or too many reply bytes wait for a client that does not read, we stop reading from it (we never
-/// reject).
+/// The socket of one client, driven by the <see cref="IoLoop"/>, carrying its
+/// <see cref="RpcSession"/>: one recv per readable event into the session's input, whose whole
+/// calls it dispatches at once; the replies of the batch go out with one send (sendmsg when they
+/// span buffers). Replies a client does not read wait in the session's output until epoll says
+/// the socket takes more. Only the loop thread receives and closes; any thread may send, under
+/// the session's output lock.
 /// </summary>
-public sealed partial class ClientConnection
+internal sealed class ClientConnection : IIoLoopClient, ISessionTransport
 {
-    private static long s_nextId;
+    private const int MaxIoVecs = 8;
 
-    private readonly RpcServer _server;
-    private readonly ServerLimits _limits;
-    private readonly IProgramDispatcher? _program;
-    private int _inFlight;
-    private long _queuedBytes;
-    private volatile bool _closing;
+    private const int PostResume = 1;
+    private const int PostDrainAndClose = 2;
+    private const int PostClose = 4;
 
-    internal ClientConnection(Socket socket, ListenerRole role, ListenerAuth auth, RpcServer server, ServerLimits limits, IProgramDispatcher? program)
+    private readonly Socket _socket;
+    private readonly int _fd;
+    private readonly IoLoop _loop;
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ulong _token;
+    private int _postFlags;
+
+    // under the session's output lock
+    private bool _registered;
+    private uint _registeredMask;
+    private bool _wantWrite;
+    private bool _closeWhenDrained;
+    private bool _closed;
+
+    internal ClientConnection(Socket socket, RpcSession session, IoLoop loop)
     {
-        Auth = auth;
         _socket = socket;
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
-        _server = server;
-        _loop = server.Loop;
-        _limits = limits;
-        _program = program;
-        Role = role;
-        Id = Interlocked.Increment(ref s_nextId);
-        Peer = PeerCredentials.Of(socket);
-        // libvirt lets root past polkit (at AUTH_LIST); doing it on connect keeps idle root
-        // connections from counting against max_anonymous_clients
-        _authenticated = auth == ListenerAuth.None || Peer.Uid == 0;
-        _input = new Pipe(PipeOptionsFor(ReceiveSegmentSize));
-        _output = new Pipe(PipeOptionsFor(SendSegmentSize));
-        _lastReceived = Environment.TickCount64;
+        _loop = loop;
+        Session = session;
+        session.Attach(this);
     }
 
-    public long Id { get; }
+    public RpcSession Session { get; }
+    private Lock OutputLock => Session.OutputLock;
 
-    /// <summary>How this client must authenticate.</summary>
-    public ListenerAuth Auth { get; }
-
-    /// <summary>Passed authentication: only AUTH_* procedures are allowed before.</summary>
-    public bool IsAuthenticated => Volatile.Read(ref _authenticated);
-
-    public void MarkAuthenticated()
+    /// <summary>Serves the client until it is gone.</summary>
+    internal async Task RunAsync()
     {
-        if (!Volatile.Read(ref _authenticated))
+        lock (OutputLock)
         {
-            Volatile.Write(ref _authenticated, true);
-            _server.OnClientAuthenticated();
+            if (!_closed)
+            {
+                try
+                {
+                    _token = _loop.Add(_fd, EPOLLIN, this);
+                }
+                catch (IOException)
+                {
+                    _closed = true;
+                    _socket.Dispose();
+                    throw;
+                }
+                _registered = true;
+                _registeredMask = EPOLLIN;
+            }
         }
+        await _done.Task.ConfigureAwait(false);
+        Session.OnClosed();
     }
 
-    private bool _authenticated;
-    public ListenerRole Role { get; }
-    public PeerCredentials Peer { get; }
-    public bool IsReadOnlySocket => Role == ListenerRole.ReadOnly;
-    public RpcServer Server => _server;
-
-    /// <summary>Per-client state of the program (the remote program's session).</summary>
-    public object? ProgramState { get; set; }
-
-    private bool HasCapacity =>
-        Volatile.Read(ref _inFlight) < _limits.MaxClientRequests && Interlocked.Read(ref _queuedBytes) < _limits.MaxQueuedReplyBytes;
-
-    private void ProcessPacket(in ReadOnlySequence<byte> packet)
+    void IIoLoopClient.OnEvents(uint events)
     {
-        var span = PacketFraming.Contiguous(packet, ref _scratch);
-        var header = PacketFraming.ReadHeader(span);
-        var body = PacketFraming.Body(span);
-        _lastReceived = Environment.TickCount64;
-        _pingsUnanswered = 0;
-
-        if (header.Program == KeepaliveProgram.Number && header.Version == KeepaliveProgram.Version && header.Type == PacketType.Message)
-        {
-            if (header.Procedure == (int)KeepaliveProcedure.Ping) SendKeepalive(KeepaliveProcedure.Pong, flush: false);
-            return;
-        }
-        if (_program is null || header.Program != _program.Program || header.Version != _program.Version)
-        {
-            ReplyError(header, RpcErrors.UnknownProgram(header.Program, header.Version));
-            return;
-        }
-        if (header.Type != PacketType.Call)
-        {
-            // libvirt drops stray replies, messages and stream data from a client without answering;
-            // a call with file descriptors we cannot receive gets an error
-            if (header.Type == PacketType.CallWithFds) ReplyError(header, RpcErrors.UnexpectedType(header.Type));
-            return;
-        }
-        if (header.Status != PacketStatus.Ok)
-        {
-            ReplyError(header, RpcErrors.UnexpectedStatus(header.Status));
-            return;
-        }
-        if (!_program.IsKnownProcedure(header.Procedure))
-        {
-            ReplyError(header, RpcErrors.UnknownProcedure(header.Procedure));
-            return;
-        }
-        if (!IsAuthenticated && _program.NeedsAuth(header.Procedure))
-        {
-            ReplyError(header, RpcErrors.AuthenticationRequired());
-            return;
-        }
         try
         {
-            _program.Dispatch(this, header, body);
-        }
-        catch (LibvirtError e)
-        {
-            ReplyError(header, e);
-        }
-        catch (XdrDecodeException e)
-        {
-            _server.Log.Debug($"client {Id}: proc {header.Procedure}: {e.Message}");
-            ReplyError(header, RpcErrors.DecodeFailed());
-        }
-        catch (XdrEncodeException e)
-        {
-            ReplyEncodeFailed(header, e, flush: false);
+            if ((events & EPOLLOUT) != 0)
+            {
+                lock (OutputLock)
+                {
+                    _wantWrite = false;
+                    TrySendLocked();
+                }
+            }
+            if (Session.WantsInput && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) Receive();
+            else if ((events & (EPOLLHUP | EPOLLERR)) != 0) FinishClose(); // gone while we were not reading
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _server.Log.Error($"client {Id}: proc {header.Procedure} failed: {e}");
-            ReplyError(header, RpcErrors.Internal(e.Message));
+            DropAfter(e);
         }
     }
 
-    /// <summary>
-    /// Runs a call that may block (spawns processes, touches the kernel) on the worker pool and
-    /// replies when it is done; the client's in-flight count holds until then.
-    /// </summary>
-    public void RunOnWorker(in PacketHeader header, bool highPriority, Action<ClientConnection, PacketHeader> work)
+    void IIoLoopClient.OnPosted()
     {
-        Interlocked.Increment(ref _inFlight);
-        var h = header;
-        _server.Workers.Queue(highPriority, () =>
+        try
         {
-            try
-            {
-                work(this, h);
-            }
-            catch (LibvirtError e)
-            {
-                ReplyError(h, e, flush: true);
-            }
-            catch (XdrEncodeException e)
-            {
-                ReplyEncodeFailed(h, e, flush: true);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                _server.Log.Error($"client {Id}: proc {h.Procedure} failed: {e}");
-                ReplyError(h, RpcErrors.Internal(e.Message), flush: true);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _inFlight);
-                SignalCapacity();
-            }
-        });
+            int flags = Interlocked.Exchange(ref _postFlags, 0);
+            if ((flags & PostClose) != 0) FinishClose();
+            else if ((flags & PostDrainAndClose) != 0) Session.BeginClose();
+            else if ((flags & PostResume) != 0) Session.Resume();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            DropAfter(e);
+        }
     }
 
-    /// <summary>Reads the args of a call that will run on a worker (the body span dies with dispatch).</summary>
-    public static T DecodeArgs<T>(ReadOnlySpan<byte> body) where T : IXdrType<T> => XdrCodec.Decode<T>(body);
-
-    /// <summary>Queues the successful reply to a call. Inline calls are flushed with their batch;
-    /// a worker passes <paramref name="flush"/> true.</summary>
-    public void Reply<T>(in PacketHeader call, in T body, bool flush = false) where T : IXdrType<T> =>
-        Write(call with { Type = PacketType.Reply, Status = PacketStatus.Ok }, body, flush);
-
-    public void ReplyError(in PacketHeader call, LibvirtError error, bool flush = false)
+    /// <summary>A fault of ours in this client's I/O: drop it rather than see the same event fail
+    /// again and again (epoll is level-triggered).</summary>
+    private void DropAfter(Exception e)
     {
-        var body = new MessageError
-        {
-            Code = (int)error.Code,
-            Domain = (int)error.Domain,
-            Message = error.Message,
-            Level = (int)error.Level,
-            Str1 = error.Template,
-            Str2 = error.Detail,
-            Int1 = -1,
-            Int2 = -1,
-        };
-        Write(call with { Type = PacketType.Reply, Status = PacketStatus.Error }, body, flush);
+        Session.Log.Error($"client {Session.Id}: {e}; closing the connection");
+        FinishClose();
     }
 
-    /// <summary>A reply too large for the protocol (e.g. an XML document over REMOTE_STRING_MAX):
-    /// libvirt's virNetMessageEncodePayload error, logged without a trace.</summary>
-    private void ReplyEncodeFailed(in PacketHeader call, XdrEncodeException e, bool flush)
+    private void Post(int flag)
     {
-        _server.Log.Error($"client {Id}: proc {call.Procedure}: Unable to encode message payload: {e.Message}");
-        ReplyError(call, RpcErrors.EncodeFailed(), flush);
+        if (Interlocked.Or(ref _postFlags, flag) == 0) _loop.Post(this);
     }
 
-    /// <summary>Sends an unsolicited MESSAGE packet (an event) and flushes it. A client that lets
-    /// more than <see cref="ServerLimits.MaxQueuedEventBytes"/> wait unsent is dropped (logged), as
-    /// libvirt drops a client whose queue is full: its events must not grow the daemon.</summary>
-    public void SendMessage<T>(uint program, uint version, int procedure, in T body) where T : IXdrType<T>
+    private unsafe void Receive()
     {
-        if (Interlocked.Read(ref _queuedBytes) >= _limits.MaxQueuedEventBytes)
+        var memory = Session.InputBuffer();
+        nint n;
+        fixed (byte* p = memory.Span) n = Recv(_fd, p, memory.Length, MSG_DONTWAIT);
+        if (n > 0)
         {
-            if (!_closing)
-                _server.Log.Warn($"client {Id}: {Interlocked.Read(ref _queuedBytes)} bytes of replies and events wait unsent (limit {_limits.MaxQueuedEventBytes}): it does not read; dropping the client");
-            Abort();
+            Session.OnReceived((int)n);
             return;
         }
-        Write(new PacketHeader(program, version, procedure, PacketType.Message, 1, PacketStatus.Ok), body, flush: true);
+        if (n == 0)
+        {
+            Session.OnEndOfInput();
+            return;
+        }
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno is EAGAIN or EINTR) return;
+        FinishClose(); // ECONNRESET and the like: nobody to answer
     }
 
-    private void SendKeepalive(KeepaliveProcedure procedure, bool flush) =>
-        Write(new PacketHeader(KeepaliveProgram.Number, KeepaliveProgram.Version, (int)procedure, PacketType.Message, 0, PacketStatus.Ok), new XdrVoid(), flush);
+    void ISessionTransport.PostResume() => Post(PostResume);
 
-    private void Write<T>(in PacketHeader header, in T body, bool flush) where T : IXdrType<T>
+    void ISessionTransport.PostClose(bool drain) => Post(drain ? PostDrainAndClose : PostClose);
+
+    void ISessionTransport.CloseWhenSent()
     {
-        lock (_writeLock)
+        bool closeNow;
+        lock (OutputLock)
         {
-            if (_outputDone) return;
-            long n;
+            if (_closed) return;
+            closeNow = !_wantWrite;
+            _closeWhenDrained = !closeNow;
+        }
+        if (closeNow) FinishClose();
+    }
+
+    void ISessionTransport.SendLocked()
+    {
+        // while the socket is full, epoll's EPOLLOUT sends the rest
+        if (!_wantWrite) TrySendLocked();
+    }
+
+    void ISessionTransport.InterestChangedLocked() => UpdateInterestLocked();
+
+    private void FinishClose()
+    {
+        lock (OutputLock)
+        {
+            if (_closed) return;
+            _closed = true;
+            if (_registered) _loop.Remove(_fd, _token);
             try
             {
-                n = PacketWriter.Write(_output.Writer, header, body);
+                _socket.Shutdown(SocketShutdown.Both);
             }
-            catch (XdrEncodeException e)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
-                // part of the packet may be in the pipe already: the stream cannot be trusted
-                _server.Log.Error($"client {Id}: cannot encode reply to proc {header.Procedure}: {e.Message}; closing");
-                _outputDone = true;
-                Abort();
-                return;
             }
-            Interlocked.Add(ref _queuedBytes, n);
-            _unflushed = true;
-            if (flush) FlushLocked();
+            _socket.Dispose();
         }
+        Session.Complete();
+        _done.TrySetResult();
+    }
+
+    private void TrySendLocked()
+    {
+        if (_closed) return;
+        bool failed = false;
+        while (Session.TakeOutput(out var buffer))
+        {
+            long sent = SendSome(buffer, out int errno);
+            Session.OnSent(buffer, sent);
+            if (sent < buffer.Length)
+            {
+                if (errno is 0 or EAGAIN or EINTR) _wantWrite = true;
+                else failed = true;
+                break;
+            }
+        }
+        if (failed)
+        {
+            // EPIPE, ECONNRESET: the client is gone; queued replies cannot reach it
+            Session.OnOutputFailed();
+            Post(PostClose);
+        }
+        else
+        {
+            UpdateInterestLocked();
+            if (!_wantWrite && _closeWhenDrained) Post(PostClose);
+        }
+    }
+
+    /// <summary>One sendmsg of (the start of) <paramref name="buffer"/>; returns the bytes sent.</summary>
+    private unsafe long SendSome(in ReadOnlySequence<byte> buffer, out int errno)
+    {
+        errno = 0;
+        while (true)
+        {
+            nint n;
+            if (buffer.IsSingleSegment)
+            {
+                fixed (byte* p = buffer.FirstSpan) n = SendOne(p, buffer.FirstSpan.Length);
+            }
+            else
+            {
+                n = SendGathered(buffer);
+            }
+            if (n >= 0) return n;
+            errno = Marshal.GetLastPInvokeError();
+            if (errno != EINTR) return 0;
+        }
+    }
+
+    private unsafe nint SendOne(byte* p, int length) => Send(_fd, p, length, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+    private unsafe nint SendGathered(in ReadOnlySequence<byte> buffer)
+    {
+        // batches larger than one output buffer only: pinning handles are fine here
+        IoVec* iov = stackalloc IoVec[MaxIoVecs];
+        var pins = new Pins();
+        int count = 0;
+        try
+        {
+            foreach (var segment in buffer)
+            {
+                if (segment.IsEmpty) continue;
+                pins[count] = segment.Pin();
+                iov[count] = new IoVec { Base = (byte*)pins[count].Pointer, Length = (nuint)segment.Length };
+                if (++count == MaxIoVecs) break;
+            }
+            MsgHdr msg = new() { Iov = iov, IovLength = (nuint)count };
+            return SendMsg(_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
+        finally
+        {
+            for (int i = 0; i < count; i++) pins[i].Dispose();
+        }
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(MaxIoVecs)]
+    private struct Pins
+    {
+        private System.Buffers.MemoryHandle _first;
+    }
+
+    private void UpdateInterestLocked()
+    {
+        if (_closed || !_registered) return;
+        uint mask = (Session.WantsInput ? EPOLLIN : 0) | (_wantWrite ? EPOLLOUT : 0);
+        if (mask == _registeredMask) return;
+        _registeredMask = mask;
+        _loop.Modify(_fd, mask, _token);
     }
 }

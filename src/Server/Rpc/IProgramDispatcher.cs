@@ -17,11 +17,11 @@ public interface IProgramDispatcher
     /// <summary>
     /// Handles one call. The header has been checked (program, version, type CALL, status OK,
     /// known procedure). The body span is only valid during this call: decode first. Replies go
-    /// through <see cref="ClientConnection.Reply{T}"/> or <see cref="ClientConnection.ReplyError"/>;
+    /// through <see cref="IRpcClient.Reply{T}"/> or <see cref="IRpcClient.ReplyError"/>;
     /// errors may also be thrown as <c>LibvirtError</c>.
     /// </summary>
-    void Dispatch(ClientConnection client, in PacketHeader header, ReadOnlySpan<byte> body);
+    void Dispatch(IRpcClient client, in PacketHeader header, ReadOnlySpan<byte> body);
 
     /// <summary>Called once when the client goes away (release its callbacks, identity, …).</summary>
-    void OnClientClosed(ClientConnection client);
+    void OnClientClosed(IRpcClient client);
 }

@@ -5,49 +5,54 @@ using VirtNetworkd.Server.Host.Logging;
 namespace VirtNetworkd.Server.Rpc;
 
 /// <summary>
-/// Accepts clients on the listeners and hands their sockets to one epoll loop (<see cref="IoLoop"/>),
-/// <c>max_clients</c> enforced by not accepting while full (new clients wait in the backlog),
-/// keepalive ticks once a second, a shared worker pool for calls that may block.
+/// The daemon's RPC side (libvirt's virNetDaemon): two named servers, "virtnetworkd" for the
+/// read-write and read-only sockets and "admin" for the admin socket, each with its own clients,
+/// limits and worker pool; one epoll loop (<see cref="IoLoop"/>) for every client socket; a
+/// keepalive tick once a second.
 /// </summary>
 public sealed class RpcServer : IAsyncDisposable
 {
-    private readonly ServerLimits _limits;
-    private readonly ServerLimits _adminLimits;
+    public const string MainServerName = "virtnetworkd", AdminServerName = "admin";
+
     private readonly Func<ListenerRole, IProgramDispatcher?> _programs;
     private readonly List<UnixListener> _listeners = new();
     private readonly List<Task> _acceptLoops = new();
-    private readonly ConcurrentDictionary<long, (ClientConnection Client, Task Run)> _clients = new();
-    private readonly SemaphoreSlim _clientSlots;
-    private readonly SemaphoreSlim _adminSlots;
+    private readonly ConcurrentDictionary<long, (ClientConnection Connection, Task Run)> _connections = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _ticker;
-    private ClientConnection[] _tickClients = [];
+    private RpcSession[] _tickClients = [];
     private int _clientsChanged;
     private int _clientCount;
-    private int _anonymous;
-
-    /// <summary>Connected clients that have not authenticated yet (max_anonymous_clients).</summary>
-    public int AnonymousCount => Volatile.Read(ref _anonymous);
-
-    internal void OnClientAuthenticated() => Interlocked.Decrement(ref _anonymous);
 
     public RpcServer(ServerLimits limits, ServerLimits adminLimits, Func<ListenerRole, IProgramDispatcher?> programs, Logger log)
     {
-        _limits = limits;
-        _adminLimits = adminLimits;
         _programs = programs;
         Log = log;
-        _clientSlots = new SemaphoreSlim(Math.Max(1, limits.MaxClients));
-        _adminSlots = new SemaphoreSlim(Math.Max(1, adminLimits.MaxClients));
+        Main = new NetServer(MainServerName, limits, log);
+        Admin = new NetServer(AdminServerName, adminLimits, log);
         Loop = new IoLoop(e => Log.Error($"I/O loop: {e}"));
-        Workers = new WorkerPool(limits.MinWorkers, limits.MaxWorkers, limits.PrioWorkers, e => Log.Error($"worker: {e}"));
     }
 
     public Logger Log { get; }
-    public WorkerPool Workers { get; }
     internal IoLoop Loop { get; }
-    public ServerLimits Limits => _limits;
-    public ServerLimits AdminLimits => _adminLimits;
+
+    /// <summary>The "virtnetworkd" server (read-write and read-only sockets).</summary>
+    public NetServer Main { get; }
+
+    /// <summary>The "admin" server (admin socket).</summary>
+    public NetServer Admin { get; }
+
+    public IReadOnlyList<NetServer> Servers => [Main, Admin];
+
+    public NetServer? FindServer(string name) => name == MainServerName ? Main : name == AdminServerName ? Admin : null;
+
+    /// <summary>The main server's worker pool.</summary>
+    public WorkerPool Workers => Main.Workers;
+    public ServerLimits Limits => Main.Limits;
+    public ServerLimits AdminLimits => Admin.Limits;
+
+    /// <summary>Connected clients that have not authenticated yet (max_anonymous_clients).</summary>
+    public int AnonymousCount => Main.AnonymousCount + Admin.AnonymousCount;
 
     /// <summary>Connected clients on every socket.</summary>
     public int ClientCount => Volatile.Read(ref _clientCount);
@@ -55,7 +60,8 @@ public sealed class RpcServer : IAsyncDisposable
     /// <summary>Raised (on a pool thread) whenever a client connects or goes away.</summary>
     public event Action<int>? ClientCountChanged;
 
-    public IEnumerable<ClientConnection> Clients => _clients.Values.Select(c => c.Client);
+    /// <summary>Every connected client, both servers.</summary>
+    public IEnumerable<RpcSession> Clients => _connections.Values.Select(c => c.Connection.Session);
 
     public void AddListener(UnixListener listener)
     {
@@ -64,25 +70,21 @@ public sealed class RpcServer : IAsyncDisposable
         _ticker ??= TickAsync();
     }
 
+    private NetServer ServerFor(ListenerRole role) => role == ListenerRole.Admin ? Admin : Main;
+
     private async Task AcceptLoopAsync(UnixListener listener)
     {
         await Task.Yield();
-        var slots = listener.Role == ListenerRole.Admin ? _adminSlots : _clientSlots;
-        var limits = listener.Role == ListenerRole.Admin ? _adminLimits : _limits;
+        var server = ServerFor(listener.Role);
         var token = _stop.Token;
         while (!token.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                // Wait for room without holding a slot while idle in accept: the rw and ro
-                // sockets share max_clients, and a slot held by an idle accept would keep the
-                // other socket's clients in the backlog (max_clients = N admitting N-1).
-                await slots.WaitAsync(token).ConfigureAwait(false);
-                slots.Release();
-                // like libvirt, stop accepting while too many clients have not authenticated
-                while (listener.Auth != ListenerAuth.None && AnonymousCount >= limits.MaxAnonymousClients)
-                    await Task.Delay(100, token).ConfigureAwait(false);
+                // like libvirt, stop accepting while the server is full or too many clients have
+                // not authenticated; an idle accept holds no slot
+                await server.WaitForRoomAsync(listener.Auth != ListenerAuth.None, token).ConfigureAwait(false);
                 socket = await listener.Socket.AcceptAsync(token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -97,47 +99,47 @@ public sealed class RpcServer : IAsyncDisposable
             }
             try
             {
-                // the other socket's loop may have taken the last slot meanwhile: this client then
-                // waits unserved, as it would have in the backlog
-                await slots.WaitAsync(token).ConfigureAwait(false);
+                await server.TakeSlotAsync(token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 socket.Dispose();
                 return;
             }
-            var client = new ClientConnection(socket, listener.Role, listener.Auth, this, limits, _programs(listener.Role));
-            if (!client.IsAuthenticated) Interlocked.Increment(ref _anonymous);
-            Log.Debug($"client {client.Id} connected on {listener.Role} socket: pid {client.Peer.Pid} uid {client.Peer.Uid}");
+            var session = new RpcSession(listener.Role, listener.Auth, PeerCredentials.Of(socket), server.Limits,
+                _programs(listener.Role), server.Workers, Log, server.OnAuthenticated);
+            var connection = new ClientConnection(socket, session, Loop);
+            server.Add(session);
+            Log.Debug($"client {session.Id} connected on {listener.Role} socket: pid {session.Peer.Pid} uid {session.Peer.Uid}");
             int count = Interlocked.Increment(ref _clientCount);
             // registered before it runs, so a client that leaves at once is not left behind
-            var placeholder = (client, Task.CompletedTask);
-            _clients[client.Id] = placeholder;
-            _clients.TryUpdate(client.Id, (client, RunClientAsync(client, slots)), placeholder);
+            var placeholder = (connection, Task.CompletedTask);
+            _connections[session.Id] = placeholder;
+            _connections.TryUpdate(session.Id, (connection, RunClientAsync(connection, server)), placeholder);
             Volatile.Write(ref _clientsChanged, 1);
             ClientCountChanged?.Invoke(count);
         }
     }
 
-    private async Task RunClientAsync(ClientConnection client, SemaphoreSlim slots)
+    private async Task RunClientAsync(ClientConnection connection, NetServer server)
     {
         await Task.Yield();
+        var session = connection.Session;
         try
         {
-            await client.RunAsync().ConfigureAwait(false);
+            await connection.RunAsync().ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            Log.Error($"client {client.Id}: {e}");
+            Log.Error($"client {session.Id}: {e}");
         }
         finally
         {
-            _clients.TryRemove(client.Id, out _);
+            _connections.TryRemove(session.Id, out _);
             Volatile.Write(ref _clientsChanged, 1);
-            if (!client.IsAuthenticated) Interlocked.Decrement(ref _anonymous);
-            slots.Release();
+            server.Remove(session, wasAnonymous: !session.IsAuthenticated);
             int count = Interlocked.Decrement(ref _clientCount);
-            Log.Debug($"client {client.Id} went away");
+            Log.Debug($"client {session.Id} went away");
             ClientCountChanged?.Invoke(count);
         }
     }
@@ -183,18 +185,19 @@ public sealed class RpcServer : IAsyncDisposable
     public async Task StopAsync(TimeSpan grace)
     {
         await StopAcceptingAsync().ConfigureAwait(false);
-        await Task.Run(() => Workers.WaitIdle(grace)).ConfigureAwait(false);
-        foreach (var (_, entry) in _clients) entry.Client.Abort();
+        await Task.Run(() => Main.Workers.WaitIdle(grace) && Admin.Workers.WaitIdle(grace)).ConfigureAwait(false);
+        foreach (var (_, entry) in _connections) entry.Connection.Session.Abort();
         try
         {
-            await Task.WhenAll(_clients.Values.Select(c => c.Run)).WaitAsync(grace).ConfigureAwait(false);
+            await Task.WhenAll(_connections.Values.Select(c => c.Run)).WaitAsync(grace).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             // a stuck client must not turn a clean stop into a crash
-            Log.Warn($"{_clients.Count} clients did not finish within {grace.TotalSeconds} seconds");
+            Log.Warn($"{_connections.Count} clients did not finish within {grace.TotalSeconds} seconds");
         }
-        Workers.Dispose();
+        Main.Dispose();
+        Admin.Dispose();
         Loop.Dispose();
     }
 

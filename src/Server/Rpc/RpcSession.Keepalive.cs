@@ -2,7 +2,7 @@ using KeepaliveProcedure = VirtNetworkd.Protocol.Keepalive.Procedure;
 
 namespace VirtNetworkd.Server.Rpc;
 
-public sealed partial class ClientConnection
+public sealed partial class RpcSession
 {
     private long _lastReceived;
     private long _lastPing;
@@ -32,7 +32,7 @@ public sealed partial class ClientConnection
         if (now - Volatile.Read(ref _lastReceived) < ms || now - _lastPing < ms) return;
         if (_pingsUnanswered >= _keepaliveCount)
         {
-            _server.Log.Warn($"No response from client {Id} after {_keepaliveCount} keepalive messages in {(now - _lastReceived) / 1000} seconds");
+            Log.Warn($"No response from client {Id} after {_keepaliveCount} keepalive messages in {(now - _lastReceived) / 1000} seconds");
             Abort();
             return;
         }
