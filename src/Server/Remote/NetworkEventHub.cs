@@ -86,7 +86,15 @@ public sealed class NetworkEventHub
         lock (_lock) return _byClient.TryGetValue(client, out var list) ? list.Count : 0;
     }
 
+    /// <summary>Sends the event to its subscribers; during a call, after that call's reply.</summary>
     private void Deliver<T>(int eventId, NetworkRef network, Func<int, T> message, int procedure)
+        where T : VirtNetworkd.Protocol.Xdr.IXdrType<T>
+    {
+        if (!AfterReply.TryDefer(() => DeliverNow(eventId, network, message, procedure)))
+            DeliverNow(eventId, network, message, procedure);
+    }
+
+    private void DeliverNow<T>(int eventId, NetworkRef network, Func<int, T> message, int procedure)
         where T : VirtNetworkd.Protocol.Xdr.IXdrType<T>
     {
         List<(IRpcClient Client, int CallbackId)>? targets = null;

@@ -29,78 +29,77 @@ public sealed partial class RemoteDispatcher
         [TypedParamType.String, TypedParamType.ULLong, TypedParamType.String, TypedParamType.ULLong, TypedParamType.LLong,
          TypedParamType.ULLong, TypedParamType.String, TypedParamType.String, TypedParamType.String, TypedParamType.String];
 
-    private bool DispatchConnect(IRpcClient client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body)
+    /// <summary>The connect and auth procedures: each checks what it needs itself (most may be
+    /// called before CONNECT_OPEN).</summary>
+    private void AddConnectRows(DispatchTable<RemoteSession> t)
     {
-        switch ((Procedure)h.Procedure)
+        t.Inline((int)Procedure.AuthList, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
         {
-            case Procedure.AuthList:
-                NoArgs(body);
-                // libvirt lets root past polkit without asking it
-                if (client.Auth == ListenerAuth.Polkit && client.Peer.Uid == 0) client.MarkAuthenticated();
-                client.Reply(h, new AuthListRet { Types = client.IsAuthenticated ? AuthNone : AuthPolkit });
-                return true;
-            case Procedure.AuthPolkit:
-                NoArgs(body);
-                AuthenticateWithPolkit(client);
-                client.Reply(h, new AuthPolkitRet { Complete = 1 });
-                return true;
-            case Procedure.AuthSaslInit:
-            case Procedure.AuthSaslStart:
-            case Procedure.AuthSaslStep:
-                // SASL is never offered on local sockets
-                throw new LibvirtError(VirErrorCode.AuthFailed, VirErrorDomain.Rpc, "authentication failed");
-            case Procedure.ConnectOpen:
-                Open(session, Args<ConnectOpenArgs>(body));
-                client.Reply(h, new XdrVoid());
-                return true;
-            case Procedure.ConnectClose:
-                NoArgs(body);
-                client.Reply(h, new XdrVoid());
-                client.CloseAfterReplies();
-                return true;
-            case Procedure.ConnectSupportsFeature:
-                client.Reply(h, new ConnectSupportsFeatureRet { Supported = SupportsFeature(client, session, Args<ConnectSupportsFeatureArgs>(body).Feature) });
-                return true;
-            case Procedure.ConnectGetUri:
-                NoArgs(body);
-                RequireOpen(session);
-                client.Reply(h, new ConnectGetUriRet { Uri = session.Uri! });
-                return true;
-            case Procedure.ConnectGetType:
-                NoArgs(body);
-                RequireOpen(session);
-                client.Reply(h, new ConnectGetTypeRet { Type = "network" });
-                return true;
-            case Procedure.ConnectGetLibVersion:
-                NoArgs(body);
-                RequireOpen(session);
-                client.Reply(h, new ConnectGetLibVersionRet { LibVer = DriverInfo.LibVersion });
-                return true;
-            case Procedure.ConnectIsSecure:
-                NoArgs(body);
-                RequireOpen(session);
-                client.Reply(h, new ConnectIsSecureRet { Secure = 1 });
-                return true;
-            case Procedure.ConnectRegisterCloseCallback:
-                NoArgs(body);
-                RequireOpen(session);
-                session.CloseCallbackRegistered = true;
-                client.Reply(h, new XdrVoid());
-                return true;
-            case Procedure.ConnectUnregisterCloseCallback:
-                NoArgs(body);
-                RequireOpen(session);
-                session.CloseCallbackRegistered = false;
-                client.Reply(h, new XdrVoid());
-                return true;
-            case Procedure.ConnectSetIdentity:
-                SetIdentity(client, session, Args<ConnectSetIdentityArgs>(body));
-                client.Reply(h, new XdrVoid());
-                return true;
-            default:
-                return false;
-        }
+            // libvirt lets root past polkit without asking it
+            if (c.Auth == ListenerAuth.Polkit && c.Peer.Uid == 0) c.MarkAuthenticated();
+            c.Reply(h, new AuthListRet { Types = c.IsAuthenticated ? AuthNone : AuthPolkit });
+        }, check: false);
+        t.Inline((int)Procedure.AuthPolkit, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
+        {
+            AuthenticateWithPolkit(c);
+            c.Reply(h, new AuthPolkitRet { Complete = 1 });
+        }, check: false);
+        // SASL is never offered on local sockets
+        t.Raw((int)Procedure.AuthSaslInit, (c, s, h, body) => throw SaslRefused());
+        t.Raw((int)Procedure.AuthSaslStart, (c, s, h, body) => throw SaslRefused());
+        t.Raw((int)Procedure.AuthSaslStep, (c, s, h, body) => throw SaslRefused());
+        t.Inline((int)Procedure.ConnectOpen, (IRpcClient c, RemoteSession s, PacketHeader h, in ConnectOpenArgs a) =>
+        {
+            Open(s, a);
+            c.Reply(h, new XdrVoid());
+        }, check: false);
+        t.Inline((int)Procedure.ConnectClose, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
+        {
+            c.Reply(h, new XdrVoid());
+            c.CloseAfterReplies();
+        }, check: false);
+        t.Inline((int)Procedure.ConnectSupportsFeature, (IRpcClient c, RemoteSession s, PacketHeader h, in ConnectSupportsFeatureArgs a) =>
+            c.Reply(h, new ConnectSupportsFeatureRet { Supported = SupportsFeature(c, s, a.Feature) }), check: false);
+        t.Inline((int)Procedure.ConnectGetUri, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
+        {
+            RequireOpen(s);
+            c.Reply(h, new ConnectGetUriRet { Uri = s.Uri! });
+        }, check: false);
+        t.Inline((int)Procedure.ConnectGetType, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
+        {
+            RequireOpen(s);
+            c.Reply(h, new ConnectGetTypeRet { Type = "network" });
+        }, check: false);
+        t.Inline((int)Procedure.ConnectGetLibVersion, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
+        {
+            RequireOpen(s);
+            c.Reply(h, new ConnectGetLibVersionRet { LibVer = DriverInfo.LibVersion });
+        }, check: false);
+        t.Inline((int)Procedure.ConnectIsSecure, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
+        {
+            RequireOpen(s);
+            c.Reply(h, new ConnectIsSecureRet { Secure = 1 });
+        }, check: false);
+        t.Inline((int)Procedure.ConnectRegisterCloseCallback, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
+        {
+            RequireOpen(s);
+            s.CloseCallbackRegistered = true;
+            c.Reply(h, new XdrVoid());
+        }, check: false);
+        t.Inline((int)Procedure.ConnectUnregisterCloseCallback, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
+        {
+            RequireOpen(s);
+            s.CloseCallbackRegistered = false;
+            c.Reply(h, new XdrVoid());
+        }, check: false);
+        t.Inline((int)Procedure.ConnectSetIdentity, (IRpcClient c, RemoteSession s, PacketHeader h, in ConnectSetIdentityArgs a) =>
+        {
+            SetIdentity(c, s, a);
+            c.Reply(h, new XdrVoid());
+        }, check: false, keepsArgs: true);
     }
+
+    private static LibvirtError SaslRefused() => new(VirErrorCode.AuthFailed, VirErrorDomain.Rpc, "authentication failed");
 
     private static readonly AuthType[] AuthNone = [AuthType.None];
     private static readonly AuthType[] AuthPolkit = [AuthType.Polkit];

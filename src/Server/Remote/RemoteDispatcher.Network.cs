@@ -17,242 +17,126 @@ public sealed partial class RemoteDispatcher
     private readonly ListAllReplyCache _listAllReplies = new();
     private readonly XmlReplyCache _xmlReplies = new();
 
-    // worker lambdas use this, not the local below: a captured local's closure would be
-    // allocated on every call that reaches this method
     private VirtNetworkd.NetworkDriver.Driver.NetworkDriver Networks => _context.Networks!;
 
-    private bool DispatchNetwork(IRpcClient client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body, ProcedureInfo info)
+    private void AddNetworkRows(DispatchTable<RemoteSession> t)
     {
-        var driver = _context.Networks;
-        if (driver is null) return false;
-        switch ((Procedure)h.Procedure)
+        t.Inline((int)Procedure.ConnectNumOfNetworks, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
+            c.Reply(h, new ConnectNumOfNetworksRet { Num = Networks.NumOfNetworks() }));
+        t.Inline((int)Procedure.ConnectNumOfDefinedNetworks, (IRpcClient c, RemoteSession s, PacketHeader h, in XdrVoid _) =>
+            c.Reply(h, new ConnectNumOfDefinedNetworksRet { Num = Networks.NumOfDefined() }));
+        t.Inline((int)Procedure.ConnectListNetworks, (IRpcClient c, RemoteSession s, PacketHeader h, in ConnectListNetworksArgs a) =>
         {
-            case Procedure.ConnectNumOfNetworks:
-                NoArgs(body);
-                Ready(session, info);
-                client.Reply(h, new ConnectNumOfNetworksRet { Num = driver.NumOfNetworks() });
-                return true;
-            case Procedure.ConnectNumOfDefinedNetworks:
-                NoArgs(body);
-                Ready(session, info);
-                client.Reply(h, new ConnectNumOfDefinedNetworksRet { Num = driver.NumOfDefined() });
-                return true;
-            case Procedure.ConnectListNetworks:
+            if (a.Maxnames > NetworkListMax) throw RpcErrors.Rpc("maxnames > REMOTE_NETWORK_LIST_MAX");
+            c.Reply(h, new ConnectListNetworksRet { Names = [.. Networks.ListNetworks(a.Maxnames)] });
+        });
+        t.Inline((int)Procedure.ConnectListDefinedNetworks, (IRpcClient c, RemoteSession s, PacketHeader h, in ConnectListDefinedNetworksArgs a) =>
+        {
+            if (a.Maxnames > NetworkListMax) throw RpcErrors.Rpc("maxnames > REMOTE_NETWORK_LIST_MAX");
+            c.Reply(h, new ConnectListDefinedNetworksRet { Names = [.. Networks.ListDefined(a.Maxnames)] });
+        });
+        t.Inline((int)Procedure.ConnectListAllNetworks, (IRpcClient c, RemoteSession s, PacketHeader h, in ConnectListAllNetworksArgs a) =>
+            c.Reply(h, ListAllReply(a.Flags, a.NeedResults != 0)));
+        t.Inline((int)Procedure.NetworkLookupByName, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkLookupByNameArgs a) =>
+            c.Reply(h, new NetworkLookupByNameRet { Net = WireForReply(Networks.LookupByName(a.Name)) }));
+        t.Inline((int)Procedure.NetworkLookupByUuid, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkLookupByUuidArgs a) =>
+            c.Reply(h, new NetworkLookupByUuidRet { Net = WireForReply(Networks.LookupByUuid(new Guid(a.Uuid, bigEndian: true))) }));
+        t.Inline((int)Procedure.NetworkGetXmlDesc, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkGetXmlDescArgs a) =>
+            c.Reply(h, _xmlReplies.For(Networks.GetXmlDesc(Ref(a.Net), a.Flags))));
+        t.Inline((int)Procedure.NetworkGetBridgeName, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkGetBridgeNameArgs a) =>
+            c.Reply(h, new NetworkGetBridgeNameRet { Name = Networks.GetBridgeName(Ref(a.Net)) }));
+        t.Inline((int)Procedure.NetworkGetAutostart, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkGetAutostartArgs a) =>
+            c.Reply(h, new NetworkGetAutostartRet { Autostart = Networks.GetAutostart(Ref(a.Net)) ? 1 : 0 }));
+        t.Inline((int)Procedure.NetworkIsActive, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkIsActiveArgs a) =>
+            c.Reply(h, new NetworkIsActiveRet { Active = Networks.IsActive(Ref(a.Net)) ? 1 : 0 }));
+        t.Inline((int)Procedure.NetworkIsPersistent, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkIsPersistentArgs a) =>
+            c.Reply(h, new NetworkIsPersistentRet { Persistent = Networks.IsPersistent(Ref(a.Net)) ? 1 : 0 }));
+        t.Inline((int)Procedure.NetworkGetMetadata, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkGetMetadataArgs a) =>
+            c.Reply(h, new NetworkGetMetadataRet { Metadata = Networks.GetMetadata(Ref(a.Network), a.Type, a.Uri, a.Flags) }));
+        t.Inline((int)Procedure.NetworkGetDhcpLeases, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkGetDhcpLeasesArgs a) =>
+            c.Reply(h, DhcpLeasesReply(Networks.GetDhcpLeases(Ref(a.Net), a.Mac, a.Flags), a.NeedResults != 0)));
+        t.Inline((int)Procedure.ConnectNetworkEventRegisterAny, (IRpcClient c, RemoteSession s, PacketHeader h, in ConnectNetworkEventRegisterAnyArgs a) =>
+        {
+            if (a.EventID < 0 || a.EventID >= NetworkEventHub.EventIdLast)
+                throw RpcErrors.Internal($"unsupported network event ID {a.EventID}"); // remoteDispatchConnectNetworkEventRegisterAny
+            Guid? filter = a.Net is { } n ? Ref(n).Uuid : null;
+            c.Reply(h, new ConnectNetworkEventRegisterAnyRet { CallbackID = _context.Events!.Register(c, a.EventID, filter) });
+        });
+        t.Inline((int)Procedure.ConnectNetworkEventDeregisterAny, (IRpcClient c, RemoteSession s, PacketHeader h, in ConnectNetworkEventDeregisterAnyArgs a) =>
+        {
+            if (!_context.Events!.Deregister(c, a.CallbackID))
+                throw RpcErrors.Internal($"network event callback {a.CallbackID} not registered");
+            c.Reply(h, new XdrVoid());
+        });
+
+        // these write state to disk and reach the host: the worker pool
+        t.Worker((int)Procedure.NetworkDefineXml, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkDefineXmlArgs a) =>
+            c.Reply(h, new NetworkDefineXmlRet { Net = Wire(Networks.DefineXml(a.Xml, 0)) }, flush: true));
+        t.Worker((int)Procedure.NetworkDefineXmlFlags, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkDefineXmlFlagsArgs a) =>
+            c.Reply(h, new NetworkDefineXmlFlagsRet { Net = Wire(Networks.DefineXml(a.Xml, a.Flags)) }, flush: true));
+        t.Worker((int)Procedure.NetworkCreateXml, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkCreateXmlArgs a) =>
+            c.Reply(h, new NetworkCreateXmlRet { Net = Wire(Networks.CreateXml(a.Xml, 0)) }, flush: true));
+        t.Worker((int)Procedure.NetworkCreateXmlFlags, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkCreateXmlFlagsArgs a) =>
+            c.Reply(h, new NetworkCreateXmlFlagsRet { Net = Wire(Networks.CreateXml(a.Xml, a.Flags)) }, flush: true));
+        t.Worker((int)Procedure.NetworkCreate, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkCreateArgs a) =>
+        {
+            Networks.Create(Ref(a.Net));
+            c.Reply(h, new XdrVoid(), flush: true);
+        });
+        t.Worker((int)Procedure.NetworkDestroy, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkDestroyArgs a) =>
+        {
+            Networks.Destroy(Ref(a.Net));
+            c.Reply(h, new XdrVoid(), flush: true);
+        });
+        t.Worker((int)Procedure.NetworkUndefine, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkUndefineArgs a) =>
+        {
+            Networks.Undefine(Ref(a.Net));
+            c.Reply(h, new XdrVoid(), flush: true);
+        });
+        t.Worker((int)Procedure.NetworkSetAutostart, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkSetAutostartArgs a) =>
+        {
+            Networks.SetAutostart(Ref(a.Net), a.Autostart != 0);
+            c.Reply(h, new XdrVoid(), flush: true);
+        });
+        t.Worker((int)Procedure.NetworkUpdate, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkUpdateArgs a) =>
+        {
+            Networks.Update(Ref(a.Net), (int)a.Command, (int)a.Section, a.ParentIndex, a.Xml, a.Flags);
+            c.Reply(h, new XdrVoid(), flush: true);
+        });
+        t.Worker((int)Procedure.NetworkSetMetadata, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkSetMetadataArgs a) =>
+        {
+            Networks.SetMetadata(Ref(a.Network), a.Type, a.Metadata, a.Key, a.Uri, a.Flags);
+            c.Reply(h, new XdrVoid(), flush: true);
+        });
+    }
+
+    /// <summary>CONNECT_LIST_ALL_NETWORKS, replayed from the encoded reply while the driver's
+    /// generation has not moved.</summary>
+    private EncodedBody ListAllReply(uint flags, bool need)
+    {
+        long generation = Networks.Generation; // read first: the list below is at least this new
+        if (_listAllReplies.TryGet(flags, need, generation, out var cached)) return cached;
+        var all = Networks.ListAll(flags);
+        if (all.Count > NetworkListMax)
+            throw RpcErrors.Internal($"Too many networks '{all.Count}' for limit '{NetworkListMax}'");
+        var nets = need ? all.Select(Wire).ToArray() : [];
+        var reply = EncodedBody.Of(new ConnectListAllNetworksRet { Nets = nets, Ret = (uint)all.Count });
+        _listAllReplies.Set(flags, need, generation, reply);
+        return reply;
+    }
+
+    private static NetworkGetDhcpLeasesRet DhcpLeasesReply(IReadOnlyList<DhcpLease> leases, bool need)
+    {
+        if (leases.Count > DhcpLeasesMax)
+            throw RpcErrors.Internal($"Number of leases is {leases.Count}, which exceeds max limit: {DhcpLeasesMax}");
+        var wire = need
+            ? leases.Select(l => new NetworkDhcpLease
             {
-                int max = Args<ConnectListNetworksArgs>(body).Maxnames;
-                Ready(session, info);
-                if (max > NetworkListMax) throw RpcErrors.Rpc("maxnames > REMOTE_NETWORK_LIST_MAX");
-                client.Reply(h, new ConnectListNetworksRet { Names = [.. driver.ListNetworks(max)] });
-                return true;
-            }
-            case Procedure.ConnectListDefinedNetworks:
-            {
-                int max = Args<ConnectListDefinedNetworksArgs>(body).Maxnames;
-                Ready(session, info);
-                if (max > NetworkListMax) throw RpcErrors.Rpc("maxnames > REMOTE_NETWORK_LIST_MAX");
-                client.Reply(h, new ConnectListDefinedNetworksRet { Names = [.. driver.ListDefined(max)] });
-                return true;
-            }
-            case Procedure.ConnectListAllNetworks:
-            {
-                var args = Args<ConnectListAllNetworksArgs>(body);
-                Ready(session, info);
-                bool need = args.NeedResults != 0;
-                long generation = driver.Generation; // read first: the list below is at least this new
-                if (_listAllReplies.TryGet(args.Flags, need, generation, out var cached))
-                {
-                    client.Reply(h, cached);
-                    return true;
-                }
-                var all = driver.ListAll(args.Flags);
-                if (all.Count > NetworkListMax)
-                    throw RpcErrors.Internal($"Too many networks '{all.Count}' for limit '{NetworkListMax}'");
-                var nets = need ? all.Select(Wire).ToArray() : [];
-                var reply = EncodedBody.Of(new ConnectListAllNetworksRet { Nets = nets, Ret = (uint)all.Count });
-                _listAllReplies.Set(args.Flags, need, generation, reply);
-                client.Reply(h, reply);
-                return true;
-            }
-            case Procedure.NetworkLookupByName:
-            {
-                var name = Args<NetworkLookupByNameArgs>(body).Name;
-                Ready(session, info);
-                client.Reply(h, new NetworkLookupByNameRet { Net = WireForReply(driver.LookupByName(name)) });
-                return true;
-            }
-            case Procedure.NetworkLookupByUuid:
-            {
-                var uuid = new Guid(ScratchArgs<NetworkLookupByUuidArgs>(body).Uuid, bigEndian: true);
-                Ready(session, info);
-                client.Reply(h, new NetworkLookupByUuidRet { Net = WireForReply(driver.LookupByUuid(uuid)) });
-                return true;
-            }
-            case Procedure.NetworkGetXmlDesc:
-            {
-                ref readonly var args = ref ScratchArgs<NetworkGetXmlDescArgs>(body);
-                var net = Ref(args.Net);
-                uint flags = args.Flags;
-                Ready(session, info);
-                client.Reply(h, _xmlReplies.For(driver.GetXmlDesc(net, flags)));
-                return true;
-            }
-            case Procedure.NetworkGetBridgeName:
-            {
-                var net = Ref(ScratchArgs<NetworkGetBridgeNameArgs>(body).Net);
-                Ready(session, info);
-                client.Reply(h, new NetworkGetBridgeNameRet { Name = driver.GetBridgeName(net) });
-                return true;
-            }
-            case Procedure.NetworkGetAutostart:
-            {
-                var net = Ref(ScratchArgs<NetworkGetAutostartArgs>(body).Net);
-                Ready(session, info);
-                client.Reply(h, new NetworkGetAutostartRet { Autostart = driver.GetAutostart(net) ? 1 : 0 });
-                return true;
-            }
-            case Procedure.NetworkIsActive:
-            {
-                var net = Ref(ScratchArgs<NetworkIsActiveArgs>(body).Net);
-                Ready(session, info);
-                client.Reply(h, new NetworkIsActiveRet { Active = driver.IsActive(net) ? 1 : 0 });
-                return true;
-            }
-            case Procedure.NetworkIsPersistent:
-            {
-                var net = Ref(ScratchArgs<NetworkIsPersistentArgs>(body).Net);
-                Ready(session, info);
-                client.Reply(h, new NetworkIsPersistentRet { Persistent = driver.IsPersistent(net) ? 1 : 0 });
-                return true;
-            }
-            case Procedure.NetworkDefineXml:
-            {
-                var xml = Args<NetworkDefineXmlArgs>(body).Xml;
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkDefineXmlRet { Net = Wire(Networks.DefineXml(xml, 0)) }, flush: true));
-                return true;
-            }
-            case Procedure.NetworkDefineXmlFlags:
-            {
-                var args = Args<NetworkDefineXmlFlagsArgs>(body);
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkDefineXmlFlagsRet { Net = Wire(Networks.DefineXml(args.Xml, args.Flags)) }, flush: true));
-                return true;
-            }
-            case Procedure.NetworkCreateXml:
-            {
-                var xml = Args<NetworkCreateXmlArgs>(body).Xml;
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkCreateXmlRet { Net = Wire(Networks.CreateXml(xml, 0)) }, flush: true));
-                return true;
-            }
-            case Procedure.NetworkCreateXmlFlags:
-            {
-                var args = Args<NetworkCreateXmlFlagsArgs>(body);
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => c.Reply(hh, new NetworkCreateXmlFlagsRet { Net = Wire(Networks.CreateXml(args.Xml, args.Flags)) }, flush: true));
-                return true;
-            }
-            case Procedure.NetworkCreate:
-            {
-                var net = Ref(Args<NetworkCreateArgs>(body).Net);
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.Create(net); c.Reply(hh, new XdrVoid(), flush: true); });
-                return true;
-            }
-            case Procedure.NetworkDestroy:
-            {
-                var net = Ref(Args<NetworkDestroyArgs>(body).Net);
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.Destroy(net); c.Reply(hh, new XdrVoid(), flush: true); });
-                return true;
-            }
-            case Procedure.NetworkUndefine:
-            {
-                var net = Ref(Args<NetworkUndefineArgs>(body).Net);
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.Undefine(net); c.Reply(hh, new XdrVoid(), flush: true); });
-                return true;
-            }
-            case Procedure.NetworkSetAutostart:
-            {
-                var args = Args<NetworkSetAutostartArgs>(body);
-                var net = Ref(args.Net);
-                bool on = args.Autostart != 0;
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.SetAutostart(net, on); c.Reply(hh, new XdrVoid(), flush: true); });
-                return true;
-            }
-            case Procedure.NetworkUpdate:
-            {
-                var a = Args<NetworkUpdateArgs>(body);
-                var net = Ref(a.Net);
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) =>
-                {
-                    Networks.Update(net, (int)a.Command, (int)a.Section, a.ParentIndex, a.Xml, a.Flags);
-                    c.Reply(hh, new XdrVoid(), flush: true);
-                });
-                return true;
-            }
-            case Procedure.NetworkSetMetadata:
-            {
-                var a = Args<NetworkSetMetadataArgs>(body);
-                var net = Ref(a.Network);
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) =>
-                {
-                    Networks.SetMetadata(net, a.Type, a.Metadata, a.Key, a.Uri, a.Flags);
-                    c.Reply(hh, new XdrVoid(), flush: true);
-                });
-                return true;
-            }
-            case Procedure.NetworkGetMetadata:
-            {
-                var a = Args<NetworkGetMetadataArgs>(body);
-                Ready(session, info);
-                client.Reply(h, new NetworkGetMetadataRet { Metadata = driver.GetMetadata(Ref(a.Network), a.Type, a.Uri, a.Flags) });
-                return true;
-            }
-            case Procedure.NetworkGetDhcpLeases:
-            {
-                var a = Args<NetworkGetDhcpLeasesArgs>(body);
-                Ready(session, info);
-                var leases = driver.GetDhcpLeases(Ref(a.Net), a.Mac, a.Flags);
-                if (leases.Count > DhcpLeasesMax)
-                    throw RpcErrors.Internal($"Number of leases is {leases.Count}, which exceeds max limit: {DhcpLeasesMax}");
-                var wire = a.NeedResults != 0
-                    ? leases.Select(l => new NetworkDhcpLease
-                    {
-                        Iface = l.Iface, Expirytime = l.ExpiryTime, Type = l.Type, Mac = l.Mac, Iaid = l.Iaid,
-                        Ipaddr = l.IpAddr, Prefix = l.Prefix, Hostname = l.Hostname, Clientid = l.ClientId,
-                    }).ToArray()
-                    : [];
-                client.Reply(h, new NetworkGetDhcpLeasesRet { Leases = wire, Ret = (uint)leases.Count });
-                return true;
-            }
-            case Procedure.ConnectNetworkEventRegisterAny:
-            {
-                var a = Args<ConnectNetworkEventRegisterAnyArgs>(body);
-                Ready(session, info);
-                if (a.EventID < 0 || a.EventID >= NetworkEventHub.EventIdLast)
-                    throw RpcErrors.Internal($"unsupported network event ID {a.EventID}"); // remoteDispatchConnectNetworkEventRegisterAny
-                Guid? filter = a.Net is { } n ? Ref(n).Uuid : null;
-                int id = _context.Events!.Register(client, a.EventID, filter);
-                client.Reply(h, new ConnectNetworkEventRegisterAnyRet { CallbackID = id });
-                return true;
-            }
-            case Procedure.ConnectNetworkEventDeregisterAny:
-            {
-                var a = Args<ConnectNetworkEventDeregisterAnyArgs>(body);
-                Ready(session, info);
-                if (!_context.Events!.Deregister(client, a.CallbackID))
-                    throw RpcErrors.Internal($"network event callback {a.CallbackID} not registered");
-                client.Reply(h, new XdrVoid());
-                return true;
-            }
-            default:
-                return false;
-        }
+                Iface = l.Iface, Expirytime = l.ExpiryTime, Type = l.Type, Mac = l.Mac, Iaid = l.Iaid,
+                Ipaddr = l.IpAddr, Prefix = l.Prefix, Hostname = l.Hostname, Clientid = l.ClientId,
+            }).ToArray()
+            : [];
+        return new NetworkGetDhcpLeasesRet { Leases = wire, Ret = (uint)leases.Count };
     }
 
     private const int DhcpLeasesMax = 65536; // REMOTE_NETWORK_DHCP_LEASES_MAX

@@ -17,77 +17,41 @@ public sealed partial class RemoteDispatcher
     private const int NetworkPortListMax = 16384; // REMOTE_NETWORK_PORT_LIST_MAX
     private const int TypedParamFieldLength = 80; // VIR_TYPED_PARAM_FIELD_LENGTH
 
-    private bool DispatchPort(IRpcClient client, RemoteSession session, in PacketHeader h, ReadOnlySpan<byte> body, ProcedureInfo info)
+    private void AddPortRows(DispatchTable<RemoteSession> t)
     {
-        // no local captured by the worker lambdas: a closure here would be allocated on every call
-        if (_context.Networks is null) return false;
-        switch ((Procedure)h.Procedure)
+        t.Inline((int)Procedure.NetworkListAllPorts, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkListAllPortsArgs a) =>
         {
-            case Procedure.NetworkListAllPorts:
-            {
-                var a = Args<NetworkListAllPortsArgs>(body);
-                Ready(session, info);
-                var ports = Networks.ListAllPorts(Ref(a.Network), a.Flags);
-                if (ports.Count > NetworkPortListMax)
-                    throw RpcErrors.Internal($"Too many network_ports '{ports.Count}' for limit '{NetworkPortListMax}'");
-                var wire = a.NeedResults != 0 ? ports.Select(Wire).ToArray() : [];
-                client.Reply(h, new NetworkListAllPortsRet { Ports = wire, Ret = (uint)ports.Count });
-                return true;
-            }
-            case Procedure.NetworkPortLookupByUuid:
-            {
-                var a = Args<NetworkPortLookupByUuidArgs>(body);
-                Ready(session, info);
-                var port = Networks.LookupPort(Ref(a.Network), new Guid(a.Uuid, bigEndian: true));
-                client.Reply(h, new NetworkPortLookupByUuidRet { Port = Wire(port) });
-                return true;
-            }
-            case Procedure.NetworkPortCreateXml:
-            {
-                var a = Args<NetworkPortCreateXmlArgs>(body);
-                var net = Ref(a.Network);
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) =>
-                    c.Reply(hh, new NetworkPortCreateXmlRet { Port = Wire(Networks.CreatePort(net, a.Xml, a.Flags)) }, flush: true));
-                return true;
-            }
-            case Procedure.NetworkPortGetXmlDesc:
-            {
-                var a = Args<NetworkPortGetXmlDescArgs>(body);
-                Ready(session, info);
-                client.Reply(h, new NetworkPortGetXmlDescRet { Xml = Networks.GetPortXmlDesc(PortRef(a.Port), a.Flags) });
-                return true;
-            }
-            case Procedure.NetworkPortDelete:
-            {
-                var a = Args<NetworkPortDeleteArgs>(body);
-                var port = PortRef(a.Port);
-                Ready(session, info);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.DeletePort(port, a.Flags); c.Reply(hh, new XdrVoid(), flush: true); });
-                return true;
-            }
-            case Procedure.NetworkPortGetParameters:
-            {
-                var a = Args<NetworkPortGetParametersArgs>(body);
-                Ready(session, info);
-                var ps = Networks.GetPortParameters(PortRef(a.Port), a.Flags);
-                var wire = ps.Select(p => new TypedParam { Field = p.Field, Value = new TypedParamValue { Type = TypedParamType.UInt, Ui = p.Value } }).ToArray();
-                // as libvirt's dispatcher, which never fills in ret.nparams
-                client.Reply(h, new NetworkPortGetParametersRet { Params = wire, Nparams = 0 });
-                return true;
-            }
-            case Procedure.NetworkPortSetParameters:
-            {
-                var a = Args<NetworkPortSetParametersArgs>(body);
-                var port = PortRef(a.Port);
-                Ready(session, info);
-                var ps = PortParameters(a.Params);
-                client.RunOnWorker(h, info.HighPriority, (c, hh) => { Networks.SetPortParameters(port, ps, a.Flags); c.Reply(hh, new XdrVoid(), flush: true); });
-                return true;
-            }
-            default:
-                return false;
-        }
+            var ports = Networks.ListAllPorts(Ref(a.Network), a.Flags);
+            if (ports.Count > NetworkPortListMax)
+                throw RpcErrors.Internal($"Too many network_ports '{ports.Count}' for limit '{NetworkPortListMax}'");
+            var wire = a.NeedResults != 0 ? ports.Select(Wire).ToArray() : [];
+            c.Reply(h, new NetworkListAllPortsRet { Ports = wire, Ret = (uint)ports.Count });
+        });
+        t.Inline((int)Procedure.NetworkPortLookupByUuid, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkPortLookupByUuidArgs a) =>
+            c.Reply(h, new NetworkPortLookupByUuidRet { Port = Wire(Networks.LookupPort(Ref(a.Network), new Guid(a.Uuid, bigEndian: true))) }));
+        t.Inline((int)Procedure.NetworkPortGetXmlDesc, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkPortGetXmlDescArgs a) =>
+            c.Reply(h, new NetworkPortGetXmlDescRet { Xml = Networks.GetPortXmlDesc(PortRef(a.Port), a.Flags) }));
+        t.Inline((int)Procedure.NetworkPortGetParameters, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkPortGetParametersArgs a) =>
+        {
+            var ps = Networks.GetPortParameters(PortRef(a.Port), a.Flags);
+            var wire = ps.Select(p => new TypedParam { Field = p.Field, Value = new TypedParamValue { Type = TypedParamType.UInt, Ui = p.Value } }).ToArray();
+            // as libvirt's dispatcher, which never fills in ret.nparams
+            c.Reply(h, new NetworkPortGetParametersRet { Params = wire, Nparams = 0 });
+        });
+
+        // these write the port's status file: the worker pool
+        t.Worker((int)Procedure.NetworkPortCreateXml, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkPortCreateXmlArgs a) =>
+            c.Reply(h, new NetworkPortCreateXmlRet { Port = Wire(Networks.CreatePort(Ref(a.Network), a.Xml, a.Flags)) }, flush: true));
+        t.Worker((int)Procedure.NetworkPortDelete, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkPortDeleteArgs a) =>
+        {
+            Networks.DeletePort(PortRef(a.Port), a.Flags);
+            c.Reply(h, new XdrVoid(), flush: true);
+        });
+        t.Worker((int)Procedure.NetworkPortSetParameters, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkPortSetParametersArgs a) =>
+        {
+            Networks.SetPortParameters(PortRef(a.Port), PortParameters(a.Params), a.Flags);
+            c.Reply(h, new XdrVoid(), flush: true);
+        });
     }
 
     /// <summary>

@@ -18,16 +18,28 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
     private static readonly ProcedureTable Table = RemoteProgram.Procedures;
     private readonly RemoteContext _context;
     private readonly ProcedureFamily[] _families;
+    private readonly DispatchTable<RemoteSession> _dispatch;
 
     public RemoteDispatcher(RemoteContext context)
     {
         _context = context;
         _families = new ProcedureFamily[Table.All.Max(p => p.Number) + 1];
         foreach (var p in Table.All) _families[p.Number] = ProcedureFamilies.Of(p);
+        // network rows check that the connection is open and that a read-only client only reads
+        _dispatch = new DispatchTable<RemoteSession>(Table, Ready);
+        AddConnectRows(_dispatch);
+        if (context.Networks is not null)
+        {
+            AddNetworkRows(_dispatch);
+            AddPortRows(_dispatch);
+        }
     }
 
     public uint Program => RemoteProgram.Number;
     public uint Version => RemoteProgram.Version;
+
+    /// <summary>The procedures this dispatcher serves and how (tests).</summary>
+    public DispatchTable<RemoteSession> Rows => _dispatch;
 
     /// <summary>Every call libvirt 10.8 dispatches; event numbers (messages the server sends) are not calls.</summary>
     public bool IsKnownProcedure(int procedure) => Table.TryGet(procedure, out var p) && p.ApiName is not null;
@@ -48,44 +60,14 @@ public sealed partial class RemoteDispatcher : IProgramDispatcher
     public void Dispatch(IRpcClient client, in PacketHeader header, ReadOnlySpan<byte> body)
     {
         var session = Session(client);
-        if (DispatchConnect(client, session, header, body)) return;
+        if (_dispatch.TryDispatch(client, session, header, body)) return;
         Table.TryGet(header.Procedure, out var info);
-        if (DispatchNetwork(client, session, header, body, info) || DispatchPort(client, session, header, body, info)) return;
         NotServed(session, info);
     }
 
-    /// <summary>Decodes the whole body as <typeparamref name="T"/>: trailing bytes are an error.</summary>
-    private static T Args<T>(ReadOnlySpan<byte> body) where T : IXdrType<T>
-    {
-        T value = default!;
-        var r = new XdrReader(body);
-        T.Decode(ref r, ref value);
-        r.EnsureEnd();
-        return value;
-    }
-
-    /// <summary>
-    /// <see cref="Args{T}"/> into a value kept per thread and type, whose arrays (uuids) the next
-    /// call reuses: only for args used up before the handler returns, never kept or captured.
-    /// </summary>
-    internal static ref readonly T ScratchArgs<T>(ReadOnlySpan<byte> body) where T : struct, IXdrType<T>
-    {
-        ref T value = ref Scratch<T>.Value;
-        var r = new XdrReader(body);
-        T.Decode(ref r, ref value);
-        r.EnsureEnd();
-        return ref value;
-    }
-
-    private static class Scratch<T> where T : struct
-    {
-        [ThreadStatic] public static T Value;
-    }
-
-    private static void NoArgs(ReadOnlySpan<byte> body)
-    {
-        if (!body.IsEmpty) throw new XdrDecodeException($"{body.Length} trailing bytes", 0);
-    }
+    /// <summary>Args decoded into a value kept per thread and type, as inline rows decode them (tests).</summary>
+    internal static ref readonly T ScratchArgs<T>(ReadOnlySpan<byte> body) where T : struct, IXdrType<T> =>
+        ref Rpc.ScratchArgs.Decode<T>(body);
 
     /// <summary>
     /// A procedure this daemon does not implement, answered as libvirt's dispatcher and public

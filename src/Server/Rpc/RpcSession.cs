@@ -118,6 +118,7 @@ public sealed partial class RpcSession : IRpcClient
             ReplyError(header, RpcErrors.AuthenticationRequired());
             return;
         }
+        AfterReply.Enter();
         try
         {
             _program.Dispatch(this, header, body);
@@ -140,7 +141,13 @@ public sealed partial class RpcSession : IRpcClient
             Log.Error($"client {Id}: proc {header.Procedure} failed: {e}");
             ReplyError(header, RpcErrors.Internal(e.Message));
         }
+        finally
+        {
+            AfterReply.Exit(OnDeferredFault);
+        }
     }
+
+    private void OnDeferredFault(Exception e) => Log.Error($"client {Id}: after a reply: {e}");
 
     /// <summary>
     /// Runs a call that may block (spawns processes, touches the kernel) on the worker pool and
@@ -152,6 +159,7 @@ public sealed partial class RpcSession : IRpcClient
         var h = header;
         _workers.Queue(highPriority, () =>
         {
+            AfterReply.Enter();
             try
             {
                 work(this, h);
@@ -171,6 +179,7 @@ public sealed partial class RpcSession : IRpcClient
             }
             finally
             {
+                AfterReply.Exit(OnDeferredFault);
                 Interlocked.Decrement(ref _inFlight);
                 SignalCapacity();
             }
