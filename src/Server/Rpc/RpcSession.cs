@@ -143,11 +143,15 @@ public sealed partial class RpcSession : IRpcClient
         }
         finally
         {
-            AfterReply.Exit(OnDeferredFault);
+            AfterReply.Exit(_onDeferredFault);
         }
     }
 
     private void OnDeferredFault(Exception e) => Log.Error($"client {Id}: after a reply: {e}");
+
+    // made once: a method group converted on every call would allocate a delegate per call
+    private Action<Exception> _onDeferredFault => _deferredFault ??= OnDeferredFault;
+    private Action<Exception>? _deferredFault;
 
     /// <summary>
     /// Runs a call that may block (spawns processes, touches the kernel) on the worker pool and
@@ -179,7 +183,7 @@ public sealed partial class RpcSession : IRpcClient
             }
             finally
             {
-                AfterReply.Exit(OnDeferredFault);
+                AfterReply.Exit(_onDeferredFault);
                 Interlocked.Decrement(ref _inFlight);
                 SignalCapacity();
             }
