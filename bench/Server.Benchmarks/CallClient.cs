@@ -52,7 +52,33 @@ public sealed class CallClient : IDisposable
         BinaryPrimitives.WriteUInt32BigEndian(request.AsSpan(SerialOffset), serial);
         ReadOnlySpan<byte> left = request;
         while (!left.IsEmpty) left = left[_socket.Send(left, SocketFlags.None)..];
+        var header = ReceivePacket();
+        if (header.Type != PacketType.Reply || header.Serial != serial || header.Status != PacketStatus.Ok) ThrowUnexpected(header, serial);
+        return _replyLength;
+    }
 
+    private static readonly byte[] KeepalivePing = PingPacket();
+
+    private static byte[] PingPacket()
+    {
+        using var w = new PooledBufferWriter();
+        PacketWriter.Write(w, new PacketHeader(VirtNetworkd.Protocol.Keepalive.KeepaliveProgram.Number, VirtNetworkd.Protocol.Keepalive.KeepaliveProgram.Version,
+            (int)VirtNetworkd.Protocol.Keepalive.Procedure.Ping, PacketType.Message, 0, PacketStatus.Ok), new XdrVoid());
+        return w.ToArray();
+    }
+
+    /// <summary>A keepalive PING; true when the next packet is its PONG.</summary>
+    public bool Ping()
+    {
+        ReadOnlySpan<byte> left = KeepalivePing;
+        while (!left.IsEmpty) left = left[_socket.Send(left, SocketFlags.None)..];
+        var header = ReceivePacket();
+        return header.Program == VirtNetworkd.Protocol.Keepalive.KeepaliveProgram.Number && header.Procedure == (int)VirtNetworkd.Protocol.Keepalive.Procedure.Pong;
+    }
+
+    /// <summary>Reads one whole packet into the reply buffer; returns its header.</summary>
+    private PacketHeader ReceivePacket()
+    {
         int have = 0, length = int.MaxValue;
         while (have < length)
         {
@@ -67,9 +93,7 @@ public sealed class CallClient : IDisposable
         }
         if (have != length) ThrowExtraBytes(have - length);
         _replyLength = length;
-        var header = PacketHeader.Read(_reply.AsSpan(PacketFraming.LengthFieldSize));
-        if (header.Type != PacketType.Reply || header.Serial != serial || header.Status != PacketStatus.Ok) ThrowUnexpected(header, serial);
-        return length;
+        return PacketHeader.Read(_reply.AsSpan(PacketFraming.LengthFieldSize));
     }
 
     /// <summary>A set-up call: round trip and decode of the reply (allocates).</summary>
