@@ -162,7 +162,7 @@ public sealed class DaemonHost
         string backendName = _env.GetNonEmpty("VIRTNETWORKD_BACKEND") ?? "inprocess";
         NetworkDriver.Driver.INetworkBackend backend = backendName switch
         {
-            "inprocess" => new NetworkDriver.Driver.InProcessBackend(Path.Combine(_paths.NetworkStateDir, "inprocess")),
+            "inprocess" => new NetworkDriver.Driver.InProcessBackend(),
             _ => throw new InvalidOperationException($"unknown network backend '{backendName}' in VIRTNETWORKD_BACKEND (known: inprocess)"),
         };
         var driver = new NetworkDriver.Driver.NetworkDriver(_paths.NetworkConfigDir, _paths.NetworkAutostartDir, _paths.NetworkStateDir, _env.Privileged, backend);
