@@ -168,6 +168,7 @@ public sealed class DaemonHost
         var driver = new NetworkDriver.Driver.NetworkDriver(_paths.NetworkConfigDir, _paths.NetworkAutostartDir, _paths.NetworkStateDir, _env.Privileged, backend);
         driver.Load();
         foreach (var (file, error) in driver.LoadErrors) _log.Error($"{file}: {error}");
+        driver.BackendFault += (_, f) => _log.Error($"network '{f.Network}': {f.Message}");
         if (driver.StaleTempsRemoved > 0) _log.Info($"removed {driver.StaleTempsRemoved} temporary files left by interrupted writes");
         return driver;
     }

@@ -13,9 +13,10 @@ public sealed partial class NetworkDriver
     /// <summary>
     /// virNetworkObjAssignDefLocked with its uniqueness rules. Returns the network with its lock
     /// held (the caller releases it), whether it is new (then it stays out of the published list
-    /// until the caller publishes it), and how it was before.
+    /// until the caller publishes it), and how it was before. With <paramref name="checkBridge"/>
+    /// (define and create, not load) a new network's bridge must still be free.
     /// </summary>
-    private (NetworkObj Obj, bool Created, Saved? Before) AssignDef(NetworkDef def, bool live, bool checkLive)
+    private (NetworkObj Obj, bool Created, Saved? Before) AssignDef(NetworkDef def, bool live, bool checkLive, bool checkBridge = false)
     {
         while (true)
         {
@@ -28,6 +29,8 @@ public sealed partial class NetworkDriver
                     if (_byName.TryGetValue(def.Name, out NetworkObj? other))
                         throw Err(VirErrorCode.OperationFailed,
                             $"network '{def.Name}' already exists with uuid {VirUuid.Format(other.Uuid)}");
+                    if (checkBridge && IsL3(def) && def.Bridge is { } bridge && BridgeTaken(bridge))
+                        throw Err(VirErrorCode.InternalError, $"bridge name '{bridge}' already in use.");
                     obj = new NetworkObj(def) { Persistent = !live, Provisional = true };
                     // a lock no other thread can know of yet: entering it cannot wait
                     obj.Gate.Enter();
@@ -60,6 +63,21 @@ public sealed partial class NetworkDriver
             UpdateAssignDef(obj, def, live);
             return (obj, false, before);
         }
+    }
+
+    /// <summary>
+    /// Under the bookkeeping lock, as a new network joins the maps: whether another network,
+    /// published or still being defined, has claimed this bridge since the name was validated
+    /// against the snapshot (two defines racing for the same automatic name).
+    /// </summary>
+    private bool BridgeTaken(string bridge)
+    {
+        foreach (NetworkObj o in _byName.Values)
+        {
+            NetworkDef def = o.View?.Def ?? o.Def;
+            if (def.Bridge == bridge || o.View?.NewDef?.Bridge == bridge) return true;
+        }
+        return false;
     }
 
     /// <summary>virNetworkObjUpdateAssignDef.</summary>
@@ -181,7 +199,7 @@ public sealed partial class NetworkDriver
     {
         CheckFlags(flags, 1, "networkDefineXMLFlags");
         NetworkDef def = ParseAndValidate(xml, (flags & 1) != 0);
-        (NetworkObj obj, bool created, Saved? before) = AssignDef(def, live: false, checkLive: false);
+        (NetworkObj obj, bool created, Saved? before) = AssignDef(def, live: false, checkLive: false, checkBridge: true);
         QueuedEvent ev;
         try
         {
@@ -207,7 +225,7 @@ public sealed partial class NetworkDriver
     {
         CheckFlags(flags, 1, "networkCreateXMLFlags");
         NetworkDef def = ParseAndValidate(xml, (flags & 1) != 0);
-        (NetworkObj obj, bool created, Saved? before) = AssignDef(def, live: true, checkLive: true);
+        (NetworkObj obj, bool created, Saved? before) = AssignDef(def, live: true, checkLive: true, checkBridge: true);
         QueuedEvent ev;
         try
         {

@@ -23,9 +23,16 @@ public sealed class FakeBackend : INetworkBackend
     /// <summary>Called by <see cref="Start"/> before anything is done (throw to fail the start).</summary>
     public Action<NetworkDef>? OnStart { get; set; }
 
-    /// <summary>How long Start and Stop take.</summary>
-    public TimeSpan StartDelay { get; set; }
-    public TimeSpan StopDelay { get; set; }
+    /// <summary>How long Start and Stop take for the networks named in <see cref="SlowNetworks"/>.</summary>
+    public TimeSpan Delay { get; set; }
+    public HashSet<string> SlowNetworks { get; } = new(StringComparer.Ordinal);
+
+    private void Work(string network)
+    {
+        bool slow;
+        lock (_lock) slow = SlowNetworks.Contains(network);
+        if (slow) Thread.Sleep(Delay);
+    }
 
     /// <summary>The record Start returns; by default the bridge it "created".</summary>
     public Func<NetworkDef, BackendRecord> RecordFor { get; set; } =
@@ -49,7 +56,7 @@ public sealed class FakeBackend : INetworkBackend
     {
         ArgumentNullException.ThrowIfNull(def);
         OnStart?.Invoke(def);
-        if (StartDelay > TimeSpan.Zero) Thread.Sleep(StartDelay);
+        Work(def.Name);
         Interlocked.Increment(ref Starts);
         lock (_lock)
         {
@@ -62,7 +69,7 @@ public sealed class FakeBackend : INetworkBackend
     public void Stop(NetworkDef def, BackendRecord record)
     {
         ArgumentNullException.ThrowIfNull(def);
-        if (StopDelay > TimeSpan.Zero) Thread.Sleep(StopDelay);
+        Work(def.Name);
         lock (_lock)
         {
             _running.Remove(def.Name);
