@@ -235,12 +235,7 @@ public sealed partial class NetworkDriver
             }
             catch
             {
-                if (created || !obj.Persistent) Remove(obj);
-                else
-                {
-                    Restore(obj, before!);
-                    Publish(obj);
-                }
+                UndoAssignDef(obj, created || !obj.Persistent, before);
                 throw;
             }
             PublishCommitted(obj);

@@ -143,6 +143,42 @@ public sealed class LockingTests : DriverTestBase
     }
 
     [Test]
+    public void ADestroyRacingAStartWaitsThenActs()
+    {
+        NetworkRef slow = Drv.DefineXml(Xml("slow", U1), 0);
+        Backend.Delay = TimeSpan.FromMilliseconds(200);
+        Backend.SlowNetworks.Add("slow");
+        var start = Run(() => Drv.Create(slow));
+        WaitFor(() => Drv.GetState(slow) == NetworkState.Starting, "the start to begin");
+        Drv.Destroy(slow);
+        Assert.That(start.Wait(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(Drv.GetState(slow), Is.EqualTo(NetworkState.Inactive));
+        Assert.That(Backend.RunningNetworks, Is.Empty);
+        Assert.That(File.Exists(Path.Combine(StateDir, "slow.xml")), Is.False);
+        Assert.That(Events, Is.EqualTo(new[] { "slow:Defined:0", "slow:Started:0", "slow:Stopped:0" }));
+    }
+
+    [Test]
+    public void ACommandWaitingOnANetworkThatGoesAwayFailsAsForAnUnknownNetwork()
+    {
+        NetworkRef t = Drv.CreateXml(Xml("t", U1), 0);
+        Backend.Delay = TimeSpan.FromMilliseconds(200);
+        Backend.SlowNetworks.Add("t");
+        var destroy = Run(() => Drv.Destroy(t));
+        WaitFor(() => Drv.GetState(t) == NetworkState.Stopping, "the stop to begin");
+        Task<string>[] waiting = [.. new Func<string>[]
+        {
+            () => Assert.Throws<LibvirtError>(() => Drv.Create(t))!.Message,
+            () => Assert.Throws<LibvirtError>(() => Drv.Update(t, 1, 4, -1, "<host mac='52:54:00:00:00:01' ip='192.168.10.5'/>", 0))!.Message,
+            () => Assert.Throws<LibvirtError>(() => Drv.SetAutostart(t, true))!.Message,
+        }.Select(Run)];
+        Assert.That(destroy.Wait(TimeSpan.FromSeconds(10)), Is.True);
+        string[] messages = [.. waiting.Select(task => task.Result)];
+        Assert.That(messages, Is.All.EqualTo($"Network not found: no network with matching uuid '{U1}' (t)"));
+        Assert.That(Backend.Starts, Is.EqualTo(1), "nothing acted on the removed network");
+    }
+
+    [Test]
     public void ClientsRacingOnOneNetworkGetOnlyLibvirtsOutcomes()
     {
         const string ip = "<ip address='192.168.10.1' netmask='255.255.255.0'><dhcp><range start='192.168.10.100' end='192.168.10.200'/>" +
