@@ -51,7 +51,7 @@ public sealed partial class InProcessDaemon : IAsyncDisposable
         string root = Directory.CreateTempSubdirectory("vnd-server-bench-").FullName;
         var driver = new NetworkDriver.Driver.NetworkDriver(
             Path.Combine(root, "networks"), Path.Combine(root, "networks", "autostart"), Path.Combine(root, "state"),
-            Environment.IsPrivilegedProcess, new InProcessBackend(Path.Combine(root, "state", "inprocess")));
+            Environment.IsPrivilegedProcess, new InProcessBackend());
         driver.Load();
         var remote = new RemoteDispatcher(new RemoteContext(Environment.IsPrivilegedProcess, KeepaliveInterval: 5, KeepaliveCount: 5, driver, new NetworkEventHub(driver)));
         var server = new RpcServer(new ServerLimits(), new ServerLimits(), _ => remote, Log.For("rpc"));

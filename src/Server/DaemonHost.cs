@@ -162,12 +162,13 @@ public sealed class DaemonHost
         string backendName = _env.GetNonEmpty("VIRTNETWORKD_BACKEND") ?? "inprocess";
         NetworkDriver.Driver.INetworkBackend backend = backendName switch
         {
-            "inprocess" => new NetworkDriver.Driver.InProcessBackend(Path.Combine(_paths.NetworkStateDir, "inprocess")),
+            "inprocess" => new NetworkDriver.Driver.InProcessBackend(),
             _ => throw new InvalidOperationException($"unknown network backend '{backendName}' in VIRTNETWORKD_BACKEND (known: inprocess)"),
         };
         var driver = new NetworkDriver.Driver.NetworkDriver(_paths.NetworkConfigDir, _paths.NetworkAutostartDir, _paths.NetworkStateDir, _env.Privileged, backend);
         driver.Load();
         foreach (var (file, error) in driver.LoadErrors) _log.Error($"{file}: {error}");
+        driver.BackendFault += (_, f) => _log.Error($"network '{f.Network}': {f.Message}");
         if (driver.StaleTempsRemoved > 0) _log.Info($"removed {driver.StaleTempsRemoved} temporary files left by interrupted writes");
         return driver;
     }

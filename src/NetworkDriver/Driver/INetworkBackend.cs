@@ -1,3 +1,4 @@
+using VirtNetworkd.NetworkDriver.Backend;
 using VirtNetworkd.NetworkDriver.Xml;
 using VirtNetworkd.NetworkDriver.Xml.Net;
 
@@ -13,23 +14,49 @@ public readonly record struct VirtualFunction(PciAddress Address, string? IfName
 
 /// <summary>
 /// The host side of the network driver: what actually creates bridges, firewall rules and
-/// dnsmasq. The driver owns one and calls it with its lock held.
+/// dnsmasq. The driver decides policy and keeps state; the backend only does, and returns a
+/// <see cref="BackendRecord"/> of what it did. The driver calls it with the lock of the network
+/// concerned held (never the driver-wide lock), so calls for different networks run at the same
+/// time: implementations are thread-safe.
 /// </summary>
 public interface INetworkBackend
 {
-    /// <summary>Brings the network up. Throws <see cref="Errors.LibvirtError"/> on failure (nothing left behind).</summary>
-    void Start(NetworkDef def);
+    /// <summary>
+    /// Brings the network up, as a sequence of steps each with its undo (<see cref="StepRunner"/>):
+    /// on failure the steps done are undone and the first error is thrown as a
+    /// <see cref="Errors.LibvirtError"/>, with nothing left behind.
+    /// </summary>
+    BackendRecord Start(NetworkDef def);
 
-    /// <summary>Tears the network down; best effort, never throws for an already-gone network.</summary>
-    void Stop(NetworkDef def);
+    /// <summary>Tears the network down using what <paramref name="record"/> says was done (which may come from a status file written before a daemon restart, by us or by libvirt); best effort, never throws for what is already gone.</summary>
+    void Stop(NetworkDef def, BackendRecord record);
 
-    /// <summary>Whether a network recorded as active is still running on the host (its bridge exists).</summary>
-    bool IsRunning(NetworkDef def);
+    /// <summary>
+    /// net-update --live on a running network: makes the host follow <paramref name="newDef"/>
+    /// (rewrite dnsmasq's files and signal it, reload firewall rules) for a change of
+    /// <paramref name="section"/> (virNetworkUpdateSection) by <paramref name="command"/>
+    /// (virNetworkUpdateCommand). Returns the record as it is afterwards; throws on failure,
+    /// leaving the host as <paramref name="oldDef"/> had it.
+    /// </summary>
+    BackendRecord UpdateLive(NetworkDef oldDef, NetworkDef newDef, BackendRecord record, int section, int command);
+
+    /// <summary>
+    /// At daemon start and on SIGHUP, for a network the status files say is running: is it still
+    /// there? If so, put back what is missing (firewall rules flushed by someone else, a dead
+    /// dnsmasq) and return the record as it is now; if not, say so and the driver marks it inactive.
+    /// </summary>
+    ReconcileResult Reconcile(NetworkDef def, BackendRecord record);
+
+    /// <summary>
+    /// Raised by the backend's own threads (never from inside a call the driver made) when a
+    /// running network fails by itself; the driver reports it and acts on it.
+    /// </summary>
+    event EventHandler<BackendFaultEventArgs>? Fault;
 
     /// <summary>Whether a network device with this name exists on the host (virNetDevExists).</summary>
     bool DeviceExists(string name);
 
-    /// <summary>The DHCP leases of a running network; <paramref name="mac"/> filters by MAC when not null.</summary>
+    /// <summary>The DHCP leases of a running network; <paramref name="mac"/> filters by MAC when not null. Called with no lock held.</summary>
     IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac);
 
     /// <summary>virNetDevGetVirtualFunctions: the VFs of <paramref name="pfDev"/>, or null when they cannot be read.</summary>

@@ -1,96 +1,63 @@
+using VirtNetworkd.NetworkDriver.Backend;
 using VirtNetworkd.NetworkDriver.Xml;
 using VirtNetworkd.NetworkDriver.Xml.Net;
 
 namespace VirtNetworkd.NetworkDriver.Driver;
 
 /// <summary>
-/// A backend that touches nothing on the host: it remembers which networks it started and
-/// the bridge names they use. Given a folder, it keeps that record there too (one file per
-/// running network, naming its bridge), so, like real bridges, its networks outlive a daemon
-/// restart. Thread-safe on its own.
+/// A backend that touches nothing on the host. Its start is the same sequence of steps a host
+/// backend runs, with nothing behind them, and its record (the bridge a network "created") goes
+/// into the status file like any other; it keeps no state of its own beyond the QoS classes it
+/// was asked for, so after a daemon restart a network is running exactly when its status file
+/// says so. Thread-safe.
 /// </summary>
 public sealed class InProcessBackend : INetworkBackend
 {
     private readonly Lock _lock = new();
-    private readonly string? _dir;
 
-    public InProcessBackend(string? stateDir = null)
+    /// <summary>Never raised: nothing runs on its own here.</summary>
+    public event EventHandler<BackendFaultEventArgs>? Fault { add { } remove { } }
+
+    private sealed class StartContext(NetworkDef def)
     {
-        _dir = stateDir;
-        if (_dir is null || !Directory.Exists(_dir)) return;
-        AtomicFile.RemoveStaleTemps(_dir);
-        foreach (var file in Directory.GetFiles(_dir, "*.running"))
-        {
-            string name = Path.GetFileNameWithoutExtension(file);
-            string bridge = File.ReadAllText(file).Trim();
-            _running[name] = bridge.Length == 0 ? null : bridge;
-        }
+        public NetworkDef Def { get; } = def;
+        public BackendRecord Record { get; set; } = BackendRecord.Empty;
     }
-    private readonly Dictionary<string, string?> _running = new(StringComparer.Ordinal); // name → bridge
-    private readonly HashSet<string> _hostDevices = new(StringComparer.Ordinal);
 
-    /// <summary>Optional failure injection: called by <see cref="Start"/> before anything is recorded.</summary>
-    public Action<NetworkDef>? OnStart { get; set; }
+    private static readonly StartStep<StartContext>[] StartSteps =
+    [
+        new("bridge", c => c.Record = c.Record with { Bridge = c.Def.Bridge, BridgeCreated = c.Def.Bridge is not null && IsVirtual(c.Def) }),
+    ];
 
-    /// <summary>Pretends a device of this name exists on the host (e.g. "virbr0" from elsewhere).</summary>
-    public void AddHostDevice(string name) { lock (_lock) _hostDevices.Add(name); }
+    private static bool IsVirtual(NetworkDef def) =>
+        def.Forward.Type is ForwardType.None or ForwardType.Nat or ForwardType.Route or ForwardType.Open;
 
-    /// <summary>Names of the networks currently running.</summary>
-    public IReadOnlyCollection<string> RunningNetworks { get { lock (_lock) return _running.Keys.ToArray(); } }
-
-    public void Start(NetworkDef def)
+    public BackendRecord Start(NetworkDef def)
     {
         ArgumentNullException.ThrowIfNull(def);
-        OnStart?.Invoke(def);
-        lock (_lock)
-        {
-            _running[def.Name] = def.Bridge;
-            if (_dir is not null) AtomicFile.Write(RecordOf(def.Name), def.Bridge ?? "");
-        }
+        var context = new StartContext(def);
+        StepRunner.Run(StartSteps, context);
+        return context.Record;
     }
 
-    public void Stop(NetworkDef def)
+    public void Stop(NetworkDef def, BackendRecord record)
     {
         ArgumentNullException.ThrowIfNull(def);
-        lock (_lock)
-        {
-            _running.Remove(def.Name);
-            if (_dir is not null) AtomicFile.Delete(RecordOf(def.Name));
-        }
+        lock (_lock) _classes.Remove(def.Bridge ?? "");
     }
 
-    private string RecordOf(string name) => Path.Combine(_dir!, name + ".running");
+    public BackendRecord UpdateLive(NetworkDef oldDef, NetworkDef newDef, BackendRecord record, int section, int command) => record;
 
-    public bool IsRunning(NetworkDef def)
-    {
-        ArgumentNullException.ThrowIfNull(def);
-        lock (_lock) return _running.ContainsKey(def.Name);
-    }
+    /// <summary>Nothing on the host can have gone: the status file is the truth.</summary>
+    public ReconcileResult Reconcile(NetworkDef def, BackendRecord record) => new(true, record);
 
-    /// <summary>Marks a network as running without going through <see cref="Start"/> (a survivor of a daemon restart).</summary>
-    public void MarkRunning(string name, string? bridge) { lock (_lock) _running[name] = bridge; }
-
-    public bool DeviceExists(string name)
-    {
-        lock (_lock) return _hostDevices.Contains(name) || _running.ContainsValue(name);
-    }
+    public bool DeviceExists(string name) => false;
 
     public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) => [];
 
-    private readonly Dictionary<string, IReadOnlyList<VirtualFunction>> _vfs = new(StringComparer.Ordinal);
+    public IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev) => SysfsVirtualFunctions.Read(pfDev);
 
-    /// <summary>Declares the VFs of a PF, instead of reading them from sysfs.</summary>
-    public void SetVirtualFunctions(string pfDev, IReadOnlyList<VirtualFunction> vfs) { lock (_lock) _vfs[pfDev] = vfs; }
-
-    public IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev)
-    {
-        ArgumentNullException.ThrowIfNull(pfDev);
-        lock (_lock)
-            if (_vfs.TryGetValue(pfDev, out var declared)) return declared;
-        return SysfsVirtualFunctions.Read(pfDev);
-    }
-
-    /// <summary>QoS classes the in-process backend would have put on each bridge: class id → rate, by bridge.</summary>
+    /// <summary>QoS classes the in-process backend would have put on a bridge: class id → rate.</summary>
     public IReadOnlyDictionary<uint, ulong> BandwidthClasses(string bridge)
     {
         lock (_lock) return _classes.TryGetValue(bridge, out var c) ? new Dictionary<uint, ulong>(c) : [];

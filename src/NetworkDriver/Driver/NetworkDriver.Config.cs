@@ -1,4 +1,5 @@
 using VirtNetworkd.Errors;
+using VirtNetworkd.NetworkDriver.Backend;
 using VirtNetworkd.NetworkDriver.Xml;
 using VirtNetworkd.NetworkDriver.Xml.Update;
 
@@ -12,28 +13,34 @@ public sealed partial class NetworkDriver
     /// <summary>virNetworkObjUpdateModificationImpact + virNetworkObjConfigChangeSetup.</summary>
     private static uint ModificationImpact(NetworkObj obj, uint flags)
     {
-        if ((flags & (AffectLive | AffectConfig)) == AffectCurrent)
-            flags |= obj.Active ? AffectLive : AffectConfig;
-        if (!obj.Active && (flags & AffectLive) != 0)
-            throw Err(VirErrorCode.OperationInvalid, "network is not running");
-        if ((flags & AffectConfig) != 0)
-        {
-            if (!obj.Persistent)
-                throw Err(VirErrorCode.OperationInvalid, "cannot change persistent config of a transient network");
-            obj.SetDefTransient();
-        }
+        flags = ModificationImpact(obj.Active, obj.Persistent, flags);
+        if ((flags & AffectConfig) != 0) obj.SetDefTransient();
         return flags;
     }
 
-    /// <summary>networkUpdate: flags 0 current, 1 live, 2 config.</summary>
+    /// <summary>virNetworkObjUpdateModificationImpact: CURRENT resolved, and the checks.</summary>
+    private static uint ModificationImpact(bool active, bool persistent, uint flags)
+    {
+        if ((flags & (AffectLive | AffectConfig)) == AffectCurrent)
+            flags |= active ? AffectLive : AffectConfig;
+        if (!active && (flags & AffectLive) != 0)
+            throw Err(VirErrorCode.OperationInvalid, "network is not running");
+        if ((flags & AffectConfig) != 0 && !persistent)
+            throw Err(VirErrorCode.OperationInvalid, "cannot change persistent config of a transient network");
+        return flags;
+    }
+
+    /// <summary>
+    /// networkUpdate: flags 0 current, 1 live, 2 config. A live change of a running network goes
+    /// to the backend (which makes dnsmasq and the firewall follow) before the status file.
+    /// </summary>
     public void Update(NetworkRef net, int command, int section, int parentIndex, string xml, uint flags)
     {
         ArgumentNullException.ThrowIfNull(xml);
         CheckFlags(flags, AffectLive | AffectConfig, "networkUpdate");
-        lock (_lock)
+        NetworkObj obj = Enter(net);
+        try
         {
-            _generation++;
-            NetworkObj obj = Get(net);
             flags = ModificationImpact(obj, flags);
             NetworkDef? live = null, config = null;
             if ((flags & AffectLive) != 0)
@@ -48,9 +55,15 @@ public sealed partial class NetworkDriver
             }
             if (live is not null)
             {
+                obj.Record = _backend.UpdateLive(obj.Def, live, obj.Record ?? BackendRecord.Empty, section, command);
                 SaveStatusOrThrow(obj, live);
                 obj.Def = live;
             }
+        }
+        finally
+        {
+            Publish(obj); // also after a failure: what changed before it (the config) is visible
+            obj.Gate.Exit();
         }
     }
 
@@ -63,23 +76,20 @@ public sealed partial class NetworkDriver
             throw LibvirtError.InvalidArg(VirErrorDomain.Network, "uri in virNetworkGetMetadata must be NULL", "virNetworkGetMetadata", "uri");
         if (type == MetadataElement && uri is null)
             throw LibvirtError.InvalidArg(VirErrorDomain.Network, "uri in virNetworkGetMetadata must not be NULL", "virNetworkGetMetadata", "uri");
-        lock (_lock)
+        NetworkView view = View(net);
+        // networkGetMetadata leaves the flags to virNetworkObjGetMetadata: after the lookup
+        CheckFlags(flags, AffectLive | AffectConfig, "virNetworkObjGetMetadata");
+        if (type is < 0 or > MetadataElement)
+            throw Err(VirErrorCode.InvalidArg, $"unknown metadata type '{type}'");
+        flags = ModificationImpact(view.Active, view.Persistent, flags);
+        NetworkDef def = view.Active && (flags & AffectConfig) != 0 ? view.PersistentDef : view.Def;
+        string? ret = type switch
         {
-            NetworkObj obj = Get(net);
-            // networkGetMetadata leaves the flags to virNetworkObjGetMetadata: after the lookup
-            CheckFlags(flags, AffectLive | AffectConfig, "virNetworkObjGetMetadata");
-            if (type is < 0 or > MetadataElement)
-                throw Err(VirErrorCode.InvalidArg, $"unknown metadata type '{type}'");
-            flags = ModificationImpact(obj, flags);
-            NetworkDef def = obj.Active && (flags & AffectConfig) != 0 ? obj.NewDef! : obj.Def;
-            string? ret = type switch
-            {
-                MetadataDescription => def.Description,
-                MetadataTitle => def.Title,
-                _ => NetworkMetadata.GetElementXml(def, uri!),
-            };
-            return ret ?? throw Err(VirErrorCode.NoNetworkMetadata, "Requested metadata element is not present");
-        }
+            MetadataDescription => def.Description,
+            MetadataTitle => def.Title,
+            _ => NetworkMetadata.GetElementXml(def, uri!),
+        };
+        return ret ?? throw Err(VirErrorCode.NoNetworkMetadata, "Requested metadata element is not present");
     }
 
     /// <summary>virNetworkSetMetadata + networkSetMetadata: saves status/config, then raises the metadata event.</summary>
@@ -100,10 +110,10 @@ public sealed partial class NetworkDriver
                 break;
         }
         CheckFlags(flags, AffectLive | AffectConfig, "networkSetMetadata");
-        lock (_lock)
+        NetworkObj obj = Enter(net);
+        QueuedEvent ev;
+        try
         {
-            _generation++;
-            NetworkObj obj = Get(net);
             if (type is < 0 or > MetadataElement)
                 throw Err(VirErrorCode.InvalidArg, $"unknown metadata type '{type}'");
             flags = ModificationImpact(obj, flags);
@@ -113,18 +123,25 @@ public sealed partial class NetworkDriver
             // build both new definitions first so that a bad element changes nothing
             NetworkDef? live = doLive ? WithMetadata(obj.Def, type, metadata, key, uri) : null;
             NetworkDef? config = doConfig ? WithMetadata(obj.PersistentDef, type, metadata, key, uri) : null;
-            if (live is not null)
+            try
             {
-                SaveStatusOrThrow(obj, live);
-                obj.Def = live;
+                if (live is not null)
+                {
+                    SaveStatusOrThrow(obj, live);
+                    obj.Def = live;
+                }
+                if (config is not null)
+                {
+                    Io(() => Store.SaveConfig(config), $"cannot write config file '{Store.ConfigFile(obj.Name)}'");
+                    if (obj.Active) obj.NewDef = config; else obj.Def = config;
+                }
             }
-            if (config is not null)
-            {
-                Io(() => Store.SaveConfig(config), $"cannot write config file '{Store.ConfigFile(obj.Name)}'");
-                if (obj.Active) obj.NewDef = config; else obj.Def = config;
-            }
-            Dispatch(MetadataChange, new NetworkMetadataChangeEventArgs(Ref(obj), type, uri));
+            finally { Publish(obj); }
+            var args = new NetworkMetadataChangeEventArgs(Ref(obj), type, uri);
+            ev = new QueuedEvent(_events.Take(), () => Dispatch(MetadataChange, args));
         }
+        finally { obj.Gate.Exit(); }
+        RaiseQueued(ev);
     }
 
     private static NetworkDef WithMetadata(NetworkDef src, int type, string? metadata, string? key, string? uri)

@@ -1,10 +1,14 @@
 using VirtNetworkd.Errors;
+using VirtNetworkd.NetworkDriver.Backend;
 using VirtNetworkd.NetworkDriver.Xml;
 
 namespace VirtNetworkd.NetworkDriver.Driver;
 
 public sealed partial class NetworkDriver
 {
+    /// <summary>Serialises <see cref="Load"/> and <see cref="Reload"/> with each other (not with other calls: those take the network locks as usual).</summary>
+    private readonly Lock _loadLock = new();
+
     /// <summary>Files that could not be loaded during the last <see cref="Load"/> / <see cref="Reload"/>, with the reason (libvirt logs and skips them).</summary>
     public IReadOnlyList<(string File, string Error)> LoadErrors { get; private set; } = [];
 
@@ -12,47 +16,44 @@ public sealed partial class NetworkDriver
     public int StaleTempsRemoved { get; private set; }
 
     /// <summary>
+    /// A backend reported a fault on a running network (raised on the backend's thread, outside
+    /// every driver lock, before the driver acts on it). For the daemon to log.
+    /// </summary>
+    public event EventHandler<BackendFaultEventArgs>? BackendFault;
+
+    /// <summary>
     /// networkStateInitialize: status files (networks that were running), then config files
-    /// and autostart links; networks whose host side is gone become inactive, inactive
-    /// transient leftovers are dropped, then autostart networks are started.
+    /// and autostart links; each network the status files call running is reconciled with the
+    /// host (the backend re-applies what is missing, or says it is gone: then it is inactive),
+    /// inactive transient leftovers are dropped, then autostart networks are started. Like
+    /// libvirt at startup, raises no events.
     /// </summary>
     public void Load()
     {
-        lock (_lock)
+        lock (_loadLock)
         {
-            _generation++;
             var errors = new List<(string, string)>();
             StaleTempsRemoved = Store.RemoveStaleTemps();
             LoadAllState(errors);
             LoadAllConfigs(errors);
-            foreach (NetworkObj obj in _byName.Values.ToArray())
-            {
-                if (!obj.Active) continue;
-                if (_backend.IsRunning(obj.Def))
-                {
-                    ReloadPorts(obj, errors);
-                    continue;
-                }
-                // stale state: the network did not survive
-                try { Store.DeleteStatus(obj.Name); } catch (IOException) { }
-                obj.Active = false;
-                obj.UnsetDefTransient();
-            }
-            foreach (NetworkObj obj in _byName.Values.Where(o => !o.Active && !o.Persistent).ToArray())
-                Remove(obj);
+            ReconcileAll(errors, atStartup: true);
             Autostart(errors);
             LoadErrors = errors;
         }
     }
 
-    /// <summary>networkStateReload (SIGHUP): re-reads the config files and autostart links, then autostarts.</summary>
+    /// <summary>
+    /// networkStateReload (SIGHUP): re-reads the config files and autostart links, reconciles
+    /// the running networks with the host (a network found gone raises its Stopped event), then
+    /// autostarts.
+    /// </summary>
     public void Reload()
     {
-        lock (_lock)
+        lock (_loadLock)
         {
-            _generation++;
             var errors = new List<(string, string)>();
             LoadAllConfigs(errors);
+            ReconcileAll(errors, atStartup: false);
             Autostart(errors);
             LoadErrors = errors;
         }
@@ -65,12 +66,18 @@ public sealed partial class NetworkDriver
             try
             {
                 NetworkStatus st = Store.LoadStatus(name);
-                (NetworkObj obj, _) = AssignDef(st.Def, live: true, checkLive: false);
-                obj.ClassIds = ClassIdMap.Parse(st.ClassIdBitmap) ?? ClassIdMap.Default();
-                obj.FloorSum = st.FloorSum;
-                obj.Taints.Clear();
-                obj.Taints.AddRange(st.Taints);
-                obj.Active = true;
+                (NetworkObj obj, _, _) = AssignDef(st.Def, live: true, checkLive: false);
+                try
+                {
+                    obj.ClassIds = ClassIdMap.Parse(st.ClassIdBitmap) ?? ClassIdMap.Default();
+                    obj.FloorSum = st.FloorSum;
+                    obj.Taints.Clear();
+                    obj.Taints.AddRange(st.Taints);
+                    obj.Record = st.Record;
+                    obj.State = NetworkState.Active;
+                    PublishCommitted(obj);
+                }
+                finally { obj.Gate.Exit(); }
             }
             catch (Exception e) when (e is LibvirtError or IOException or UnauthorizedAccessException)
             {
@@ -86,13 +93,23 @@ public sealed partial class NetworkDriver
             try
             {
                 NetworkDef def = Store.LoadConfig(name);
-                if (IsL3(def) && def.Mac is null)
+                (NetworkObj obj, bool created, Saved? before) = AssignDef(def, live: false, checkLive: false);
+                try
                 {
-                    SetBridgeMac(def);
-                    Store.SaveConfig(def);
+                    if (IsL3(def) && def.Mac is null)
+                    {
+                        SetBridgeMac(def);
+                        try { Store.SaveConfig(def); }
+                        catch
+                        {
+                            UndoAssignDef(obj, created, before);
+                            throw;
+                        }
+                    }
+                    obj.Autostart = Store.IsAutostart(name);
+                    PublishCommitted(obj);
                 }
-                (NetworkObj obj, _) = AssignDef(def, live: false, checkLive: false);
-                obj.Autostart = Store.IsAutostart(name);
+                finally { obj.Gate.Exit(); }
             }
             catch (Exception e) when (e is LibvirtError or IOException or UnauthorizedAccessException)
             {
@@ -101,18 +118,136 @@ public sealed partial class NetworkDriver
         }
     }
 
-    private void Autostart(List<(string, string)> errors)
+    /// <summary>Every network, as the maps hold them now (a copy: callers take network locks while walking it).</summary>
+    private NetworkObj[] AllObjects()
     {
-        foreach (NetworkObj obj in _byName.Values.Where(o => o.Autostart && !o.Active).OrderBy(o => o.Name, StringComparer.Ordinal).ToArray())
+        lock (_lock) return [.. _byName.Values.OrderBy(o => o.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// networkUpdateState / networkReloadFirewallRules + networkRefreshDaemons: each network that
+    /// is active is reconciled with the host; at startup its ports are counted again and inactive
+    /// transient networks (stale state) are dropped.
+    /// </summary>
+    private void ReconcileAll(List<(string, string)> errors, bool atStartup)
+    {
+        foreach (NetworkObj obj in AllObjects())
         {
+            QueuedEvent? ev = null;
+            obj.Gate.Enter();
             try
             {
-                StartNetwork(obj);
+                if (obj.Removed) continue;
+                if (obj.Active)
+                {
+                    if (ReconcileLocked(obj, errors))
+                    {
+                        if (atStartup) ReloadPorts(obj, errors);
+                        Publish(obj);
+                        continue;
+                    }
+                    if (!atStartup) ev = Queue(obj, NetworkLifecycleEvent.Stopped);
+                }
+                if (!obj.Active && !obj.Persistent) Remove(obj);
             }
-            catch (LibvirtError e)
+            finally { obj.Gate.Exit(); }
+            RaiseQueued(ev);
+        }
+    }
+
+    /// <summary>
+    /// Asks the backend whether an active network still runs (it repairs what it can); keeps
+    /// the record it returns. A network that is gone becomes inactive, its status file removed,
+    /// and is published (or removed, if transient). Returns whether it still runs.
+    /// </summary>
+    private bool ReconcileLocked(NetworkObj obj, List<(string, string)>? errors)
+    {
+        BackendRecord record = obj.Record ?? BackendRecord.Empty;
+        ReconcileResult result;
+        try
+        {
+            result = _backend.Reconcile(obj.Def, record);
+        }
+        catch (LibvirtError e)
+        {
+            // a failed repair leaves the network running as it is; the error is reported
+            errors?.Add((Store.StatusFile(obj.Name), e.Message));
+            return true;
+        }
+        if (result.Running)
+        {
+            if (result.Record != record)
             {
-                errors.Add((Store.ConfigFile(obj.Name), e.Message));
+                obj.Record = result.Record;
+                try { SaveStatusOrThrow(obj); }
+                catch (LibvirtError e) { errors?.Add((Store.StatusFile(obj.Name), e.Message)); }
+            }
+            return true;
+        }
+        try { Store.DeleteStatus(obj.Name); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        SetInactive(obj);
+        PublishStopped(obj);
+        return false;
+    }
+
+    private void Autostart(List<(string, string)> errors)
+    {
+        foreach (NetworkObj obj in AllObjects())
+        {
+            obj.Gate.Enter();
+            try
+            {
+                if (obj.Removed || !obj.Autostart || obj.Active) continue;
+                try
+                {
+                    StartNetwork(obj);
+                }
+                catch (LibvirtError e)
+                {
+                    errors.Add((Store.ConfigFile(obj.Name), e.Message));
+                }
+                Publish(obj);
+            }
+            finally { obj.Gate.Exit(); }
+        }
+    }
+
+    /// <summary>
+    /// A backend's fault report: passed on to <see cref="BackendFault"/>, then acted on. A network
+    /// the backend calls gone is stopped (what is left of it removed, using its record); otherwise
+    /// the backend is asked to repair it, and if it cannot, it is stopped the same way. Either
+    /// stop raises the Stopped event.
+    /// </summary>
+    private void OnBackendFault(object? sender, BackendFaultEventArgs fault)
+    {
+        Dispatch(BackendFault, fault);
+        NetworkObj obj;
+        try { obj = Enter(new NetworkRef(fault.Network, fault.Uuid)); }
+        catch (LibvirtError) { return; } // undefined meanwhile
+        QueuedEvent? ev = null;
+        try
+        {
+            if (!obj.Active) return; // stopped meanwhile: the fault is about a run that is over
+            if (fault.NetworkGone)
+            {
+                obj.State = NetworkState.Stopping;
+                Publish(obj);
+                try { Store.DeleteStatus(obj.Name); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                _backend.Stop(obj.Def, obj.Record ?? BackendRecord.Empty);
+                SetInactive(obj);
+                PublishStopped(obj);
+                ev = Queue(obj, NetworkLifecycleEvent.Stopped);
+            }
+            else if (!ReconcileLocked(obj, null))
+            {
+                ev = Queue(obj, NetworkLifecycleEvent.Stopped);
+            }
+            else
+            {
+                Publish(obj);
             }
         }
+        finally { obj.Gate.Exit(); }
+        RaiseQueued(ev);
     }
 }

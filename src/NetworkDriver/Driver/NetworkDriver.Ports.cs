@@ -22,25 +22,35 @@ public sealed partial class NetworkDriver
 
     /// <summary>virNetworkObjLookupPort.</summary>
     private static NetworkPortDef GetPort(NetworkObj obj, Guid uuid) =>
-        obj.Ports.GetValueOrDefault(uuid) ?? throw Err(VirErrorCode.NoNetworkPort, $"Network port with UUID {VirUuid.Format(uuid)} does not exist");
+        obj.Ports.GetValueOrDefault(uuid) ?? throw NoPort(uuid);
 
-    /// <summary>The port of a running network, as every port call but create and list finds it.</summary>
-    private (NetworkObj Obj, NetworkPortDef Port) ActivePort(NetworkPortRef port)
+    private static LibvirtError NoPort(Guid uuid) =>
+        Err(VirErrorCode.NoNetworkPort, $"Network port with UUID {VirUuid.Format(uuid)} does not exist");
+
+    /// <summary>The port of a running network (its lock held), as every port command but create finds it.</summary>
+    private static NetworkPortDef ActivePort(NetworkObj obj, Guid uuid)
     {
-        NetworkObj obj = Get(port.Network);
-        NetworkPortDef def = GetPort(obj, port.Uuid);
+        NetworkPortDef def = GetPort(obj, uuid);
         if (!obj.Active) throw NetworkNotActive(obj);
-        return (obj, def);
+        return def;
+    }
+
+    /// <summary>The same for queries: the port as last published.</summary>
+    private NetworkPortDef ActivePortView(NetworkPortRef port)
+    {
+        NetworkView view = View(port.Network);
+        NetworkPortDef def = view.Ports.GetValueOrDefault(port.Uuid) ?? throw NoPort(port.Uuid);
+        if (!view.Active) throw NotActive(view.Name);
+        return def;
     }
 
     public NetworkPortRef CreatePort(NetworkRef net, string xml, uint flags)
     {
         ArgumentNullException.ThrowIfNull(xml);
         CheckFlags(flags, PortCreateReclaim | PortCreateValidate, "networkPortCreateXML");
-        lock (_lock)
+        NetworkObj obj = Enter(net);
+        try
         {
-            _generation++;
-            NetworkObj obj = Get(net);
             NetworkPortDef port = NetworkPortXml.Parse(xml, (flags & PortCreateValidate) != 0);
             if (!obj.Active) throw NetworkNotActive(obj);
             bool reclaim = (flags & PortCreateReclaim) != 0;
@@ -62,6 +72,12 @@ public sealed partial class NetworkDriver
             }
             return new NetworkPortRef(Ref(obj), port.Uuid);
         }
+        finally
+        {
+            obj.PortsChanged = true;
+            Publish(obj); // also after a failure: connection counts and QoS bookkeeping may have moved
+            obj.Gate.Exit();
+        }
     }
 
     /// <summary>virNetworkObjAddPort: unique UUID, then the status file.</summary>
@@ -75,28 +91,23 @@ public sealed partial class NetworkDriver
 
     public NetworkPortRef LookupPort(NetworkRef net, Guid uuid)
     {
-        lock (_lock)
-        {
-            NetworkObj obj = Get(net);
-            GetPort(obj, uuid);
-            if (!obj.Active) throw NetworkNotActive(obj);
-            return new NetworkPortRef(net, uuid);
-        }
+        ActivePortView(new NetworkPortRef(net, uuid));
+        return new NetworkPortRef(net, uuid);
     }
 
     public string GetPortXmlDesc(NetworkPortRef port, uint flags)
     {
         CheckFlags(flags, 0, "networkPortGetXMLDesc");
-        lock (_lock) return NetworkPortXml.Format(ActivePort(port).Port);
+        return NetworkPortXml.Format(ActivePortView(port));
     }
 
     public void DeletePort(NetworkPortRef port, uint flags)
     {
         CheckFlags(flags, 0, "networkPortDelete");
-        lock (_lock)
+        NetworkObj obj = Enter(port.Network);
+        try
         {
-            _generation++;
-            (NetworkObj obj, NetworkPortDef def) = ActivePort(port);
+            NetworkPortDef def = ActivePort(obj, port.Uuid);
             ReleasePort(obj, def);
             try
             {
@@ -108,49 +119,48 @@ public sealed partial class NetworkDriver
             }
             obj.Ports.Remove(def.Uuid);
         }
+        finally
+        {
+            obj.PortsChanged = true;
+            Publish(obj);
+            obj.Gate.Exit();
+        }
     }
 
     /// <summary>networkListAllPorts, sorted by port UUID.</summary>
     public IReadOnlyList<NetworkPortRef> ListAllPorts(NetworkRef net, uint flags)
     {
         CheckFlags(flags, 0, "networkListAllPorts");
-        lock (_lock)
-        {
-            NetworkObj obj = Get(net);
-            if (!obj.Active) throw NetworkNotActive(obj);
-            var list = new NetworkPortRef[obj.Ports.Count];
-            int i = 0;
-            NetworkRef owner = Ref(obj);
-            foreach (Guid uuid in obj.Ports.Keys) list[i++] = new NetworkPortRef(owner, uuid);
-            // Guid orders as its text does (fields compared unsigned, in order)
-            Array.Sort(list, (a, b) => a.Uuid.CompareTo(b.Uuid));
-            return list;
-        }
+        NetworkView view = View(net);
+        if (!view.Active) throw NotActive(view.Name);
+        var list = new NetworkPortRef[view.Ports.Count];
+        int i = 0;
+        foreach (Guid uuid in view.Ports.Keys) list[i++] = new NetworkPortRef(view.Ref, uuid);
+        // Guid orders as its text does (fields compared unsigned, in order)
+        Array.Sort(list, (a, b) => a.Uuid.CompareTo(b.Uuid));
+        return list;
     }
 
     /// <summary>networkPortGetParameters: the port's bandwidth, inbound (4 values) then outbound (3), as unsigned ints.</summary>
     public IReadOnlyList<PortParameter> GetPortParameters(NetworkPortRef port, uint flags)
     {
         CheckFlags(flags, 0, "networkPortGetParameters");
-        lock (_lock)
+        BandwidthDef? bw = ActivePortView(port).Bandwidth;
+        var list = new List<PortParameter>(7);
+        if (bw?.Inbound is { } i)
         {
-            BandwidthDef? bw = ActivePort(port).Port.Bandwidth;
-            var list = new List<PortParameter>(7);
-            if (bw?.Inbound is { } i)
-            {
-                list.Add(new(BandwidthInAverage, (uint)i.Average));
-                list.Add(new(BandwidthInPeak, (uint)i.Peak));
-                list.Add(new(BandwidthInFloor, (uint)i.Floor));
-                list.Add(new(BandwidthInBurst, (uint)i.Burst));
-            }
-            if (bw?.Outbound is { } o)
-            {
-                list.Add(new(BandwidthOutAverage, (uint)o.Average));
-                list.Add(new(BandwidthOutPeak, (uint)o.Peak));
-                list.Add(new(BandwidthOutBurst, (uint)o.Burst));
-            }
-            return list;
+            list.Add(new(BandwidthInAverage, (uint)i.Average));
+            list.Add(new(BandwidthInPeak, (uint)i.Peak));
+            list.Add(new(BandwidthInFloor, (uint)i.Floor));
+            list.Add(new(BandwidthInBurst, (uint)i.Burst));
         }
+        if (bw?.Outbound is { } o)
+        {
+            list.Add(new(BandwidthOutAverage, (uint)o.Average));
+            list.Add(new(BandwidthOutPeak, (uint)o.Peak));
+            list.Add(new(BandwidthOutBurst, (uint)o.Burst));
+        }
+        return list;
     }
 
     /// <summary>
@@ -162,10 +172,10 @@ public sealed partial class NetworkDriver
     {
         ArgumentNullException.ThrowIfNull(parameters);
         CheckFlags(flags, 0, "networkPortSetParameters");
-        lock (_lock)
+        NetworkObj obj = Enter(port.Network);
+        try
         {
-            _generation++;
-            (NetworkObj obj, NetworkPortDef def) = ActivePort(port);
+            NetworkPortDef def = ActivePort(obj, port.Uuid);
             var bw = new BandwidthDef { Inbound = new BandwidthRate(), Outbound = new BandwidthRate() };
             foreach (PortParameter p in parameters)
             {
@@ -188,6 +198,12 @@ public sealed partial class NetworkDriver
             def.Bandwidth = bw;
             Io(() => Store.SavePort(obj.Name, def), $"cannot save port status file '{Store.PortFile(obj.Name, def.Uuid)}'");
         }
+        finally
+        {
+            obj.PortsChanged = true;
+            Publish(obj);
+            obj.Gate.Exit();
+        }
     }
 
     /// <summary>Forgets every port of a network (virNetworkObjDeleteAllPorts) as it starts or stops.</summary>
@@ -195,12 +211,14 @@ public sealed partial class NetworkDriver
     {
         Store.DeleteAllPorts(obj.Name);
         obj.Ports.Clear();
+        obj.PortsChanged = true;
     }
 
     /// <summary>At daemon start: the ports of a network still running are loaded and counted again (networkUpdatePort).</summary>
     private void ReloadPorts(NetworkObj obj, List<(string File, string Error)> errors)
     {
         obj.Ports.Clear();
+        obj.PortsChanged = true;
         foreach (NetworkPortDef port in Store.LoadPorts(obj.Name, errors))
         {
             obj.Ports[port.Uuid] = port;

@@ -1,14 +1,16 @@
 using System.Globalization;
 using System.Text;
 using VirtNetworkd.Errors;
+using VirtNetworkd.NetworkDriver.Backend;
 using VirtNetworkd.NetworkDriver.Xml;
 using VirtNetworkd.NetworkDriver.Xml.Dom;
+using VirtNetworkd.NetworkDriver.Xml.Format;
 using VirtNetworkd.NetworkDriver.Xml.Net;
 
 namespace VirtNetworkd.NetworkDriver.Driver;
 
-/// <summary>What a status file holds besides the definition.</summary>
-public sealed record NetworkStatus(NetworkDef Def, string ClassIdBitmap, ulong FloorSum, IReadOnlyList<string> Taints);
+/// <summary>What a status file holds besides the definition: QoS bookkeeping, taints, and the backend's record of what it did.</summary>
+public sealed record NetworkStatus(NetworkDef Def, string ClassIdBitmap, ulong FloorSum, IReadOnlyList<string> Taints, BackendRecord Record);
 
 /// <summary>
 /// The files libvirt keeps for networks: NAME.xml in the config directory, autostart links
@@ -59,28 +61,33 @@ public sealed partial class NetworkStore
     private static bool IsShellSafe(string s) =>
         s.Length > 0 && s[0] != '-' && s.All(c => c < 128 && (char.IsAsciiLetterOrDigit(c) || "-_.+:@".Contains(c)));
 
-    /// <summary>virNetworkObjFormat: the status file text.</summary>
-    public static string StatusText(NetworkDef def, string classIdBitmap, ulong floorSum, IEnumerable<string> taints)
+    /// <summary>
+    /// virNetworkObjFormat behind virNetworkSaveXML's warning comment: the status file text,
+    /// with the backend's record after the definition (the removal plan where libvirt puts it).
+    /// </summary>
+    public static string StatusText(NetworkDef def, string classIdBitmap, ulong floorSum, IEnumerable<string> taints, BackendRecord record)
     {
-        var sb = new StringBuilder();
-        sb.Append("<networkstatus>\n");
-        sb.Append("  <class_id bitmap='").Append(classIdBitmap).Append("'/>\n");
-        sb.Append("  <floor sum='").Append(floorSum.ToString(CultureInfo.InvariantCulture)).Append("'/>\n");
-        foreach (string t in taints) sb.Append("  <taint flag='").Append(t).Append("'/>\n");
-        string net = NetworkXml.Format(def);
-        foreach (string line in net.Split('\n'))
-        {
-            if (line.Length == 0) continue;
-            sb.Append("  ").Append(line).Append('\n');
-        }
-        sb.Append("</networkstatus>");
-        return sb.ToString();
+        ArgumentNullException.ThrowIfNull(def);
+        ArgumentNullException.ThrowIfNull(taints);
+        ArgumentNullException.ThrowIfNull(record);
+        var buf = new XmlBuffer();
+        buf.Add("<networkstatus>\n");
+        buf.AdjustIndent(2);
+        buf.Add($"<class_id bitmap='{classIdBitmap}'/>\n");
+        buf.Add("<floor sum='" + floorSum.ToString(CultureInfo.InvariantCulture) + "'/>\n");
+        foreach (string t in taints) buf.Add($"<taint flag='{t}'/>\n");
+        NetworkDefFormatter.FormatBuf(buf, def, NetworkFormatFlags.None);
+        buf.AdjustIndent(-2);
+        buf.Add(BackendRecordXml.Format(record, 2));
+        buf.Add("</networkstatus>");
+        string who = IsShellSafe(def.Name) ? def.Name : VirUuid.Format(def.Uuid);
+        return SavedText("net-edit", who, buf.ToString());
     }
 
     public void SaveConfig(NetworkDef def) => AtomicFile.Write(ConfigFile(def.Name), ConfigText(def));
 
-    public void SaveStatus(NetworkDef def, string classIdBitmap, ulong floorSum, IEnumerable<string> taints) =>
-        AtomicFile.Write(StatusFile(def.Name), StatusText(def, classIdBitmap, floorSum, taints));
+    public void SaveStatus(NetworkDef def, string classIdBitmap, ulong floorSum, IEnumerable<string> taints, BackendRecord record) =>
+        AtomicFile.Write(StatusFile(def.Name), StatusText(def, classIdBitmap, floorSum, taints, record));
 
     public void DeleteStatus(string name) => AtomicFile.Delete(StatusFile(name));
 
@@ -165,6 +172,7 @@ public sealed partial class NetworkStore
         string classId = "0-2";
         ulong floor = 0;
         var taints = new List<string>();
+        BackendRecord record = BackendRecord.Empty;
         string netXml;
         if (root.LocalName == "networkstatus")
         {
@@ -187,6 +195,7 @@ public sealed partial class NetworkStore
                         break;
                 }
             }
+            record = BackendRecordXml.Parse(root);
             int start = FindNetworkStart(text);
             int end = text.LastIndexOf("</network>", StringComparison.Ordinal);
             if (start < 0 || end < start)
@@ -201,7 +210,7 @@ public sealed partial class NetworkStore
         if (def.Name != name)
             throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.Network,
                 $"Network config filename '{file}' does not match network name '{def.Name}'");
-        return new NetworkStatus(def, classId, floor, taints);
+        return new NetworkStatus(def, classId, floor, taints, record);
     }
 
     /// <summary>Removes the temporary files of interrupted writes from every folder we write

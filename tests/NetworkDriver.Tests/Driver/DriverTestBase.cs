@@ -2,7 +2,7 @@ using VirtNetworkd.NetworkDriver.Driver;
 
 namespace VirtNetworkd.NetworkDriver.Tests.Driver;
 
-/// <summary>A driver over fresh temporary directories with the in-process backend.</summary>
+/// <summary>A driver over fresh temporary directories with the test backend (<see cref="FakeBackend"/>).</summary>
 public abstract class DriverTestBase
 {
     protected const string U1 = "11111111-2222-3333-4444-555555555555";
@@ -12,7 +12,7 @@ public abstract class DriverTestBase
     protected string ConfigDir => Path.Combine(Root, "networks");
     protected string AutostartDir => Path.Combine(Root, "networks", "autostart");
     protected string StateDir => Path.Combine(Root, "state");
-    protected InProcessBackend Backend = null!;
+    protected FakeBackend Backend = null!;
     protected NetworkDriver.Driver.NetworkDriver Drv = null!;
     protected List<string> Events = [];
 
@@ -21,7 +21,7 @@ public abstract class DriverTestBase
     {
         Root = Path.Combine(Path.GetTempPath(), "vnd-driver-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Root);
-        Backend = new InProcessBackend();
+        Backend = new FakeBackend();
         Drv = NewDriver();
         Events = [];
         Subscribe(Drv);
@@ -33,7 +33,7 @@ public abstract class DriverTestBase
         try { Directory.Delete(Root, true); } catch (IOException) { }
     }
 
-    protected NetworkDriver.Driver.NetworkDriver NewDriver(InProcessBackend? backend = null) =>
+    protected NetworkDriver.Driver.NetworkDriver NewDriver(INetworkBackend? backend = null) =>
         new(ConfigDir, AutostartDir, StateDir, privileged: true, backend ?? Backend);
 
     protected void Subscribe(NetworkDriver.Driver.NetworkDriver d)

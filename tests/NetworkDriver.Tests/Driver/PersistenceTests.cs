@@ -43,7 +43,7 @@ public sealed class PersistenceTests : DriverTestBase
         Drv.CreateXml(Xml("t"), 0);
 
         // host reboot: nothing is running any more
-        var fresh = new InProcessBackend();
+        var fresh = new FakeBackend();
         var d2 = NewDriver(fresh);
         var ev = new List<string>();
         d2.Lifecycle += (_, e) => ev.Add(e.Network.Name + ":" + e.Event);

@@ -259,14 +259,14 @@ public sealed class PortTests : DriverTestBase
     [Test]
     public void RunningNetworksKeepTheirPortsAcrossADaemonRestart()
     {
-        var backend = new InProcessBackend(Path.Combine(Root, "backend"));
+        var backend = new InProcessBackend();
         var d1 = NewDriver(backend);
         d1.Load();
         NetworkRef n = d1.CreateXml("<network><name>mv</name><forward mode='vepa'><interface dev='eth0'/><interface dev='eth1'/></forward></network>", 0);
         d1.CreatePort(n, PortXml(P1), 0);
         d1.CreatePort(n, PortXml(P2), 0);
 
-        var d2 = NewDriver(new InProcessBackend(Path.Combine(Root, "backend")));
+        var d2 = NewDriver(new InProcessBackend());
         d2.Load();
         Assert.That(d2.LoadErrors, Is.Empty);
         Assert.That(d2.ListAllPorts(n, 0).Select(p => VirUuid.Format(p.Uuid)), Is.EqualTo(new[] { P1, P2 }));
