@@ -4,6 +4,7 @@ using VirtNetworkd.Benchmarks;
 
 [assembly: SupportedOSPlatform("linux")]
 
+// --isolation [--cycles N] [--host-work-ms MS]: latency of cheap calls while another client's start/destroy do slow host work
 // --verify [--warmup N] [--calls N] [--types]: check the replies and count the server's bytes per call
 // (a few seconds; see AllocationCheck). Everything else goes to BenchmarkDotNet. Either way,
 // --daemon measures the whole daemon (Program.Main) instead of the RPC stack wired by hand; it is
@@ -13,6 +14,7 @@ if (args.Contains("--daemon"))
     Environment.SetEnvironmentVariable("VND_BENCH_SERVER", "daemon");
     args = [.. args.Where(a => a != "--daemon")];
 }
+if (args.Contains("--isolation")) return HostWorkIsolation.Run(Option(args, "--cycles", 5), Option(args, "--host-work-ms", 2000));
 if (args.Contains("--verify")) return AllocationCheck.Run(Option(args, "--warmup", 20_000), Option(args, "--calls", 20_000), args.Contains("--types"));
 
 var config = BenchToolchain.Config(ref args);

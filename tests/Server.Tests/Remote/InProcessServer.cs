@@ -1,4 +1,5 @@
 using VirtNetworkd.NetworkDriver.Driver;
+using VirtNetworkd.NetworkDriver.Backend;
 using VirtNetworkd.Server.Host.Logging;
 using VirtNetworkd.Server.Remote;
 using VirtNetworkd.Server.Rpc;
@@ -12,11 +13,11 @@ internal sealed class InProcessServer : IAsyncDisposable
     private readonly string _root;
     private readonly RpcServer _server;
 
-    public InProcessServer(int keepaliveInterval = 5, int keepaliveCount = 5, ServerLimits? limits = null)
+    public InProcessServer(int keepaliveInterval = 5, int keepaliveCount = 5, ServerLimits? limits = null, INetworkBackend? backend = null)
     {
         _root = Directory.CreateTempSubdirectory("vnd-rpc-test-").FullName;
         Driver = new NetworkDriver.Driver.NetworkDriver(Path.Combine(_root, "networks"), Path.Combine(_root, "networks", "autostart"),
-            Path.Combine(_root, "state"), privileged: true, new InProcessBackend());
+            Path.Combine(_root, "state"), privileged: true, backend ?? new InProcessBackend());
         Driver.Load();
         Events = new NetworkEventHub(Driver);
         var remote = new RemoteDispatcher(new RemoteContext(true, keepaliveInterval, keepaliveCount, Driver, Events));
@@ -26,6 +27,10 @@ internal sealed class InProcessServer : IAsyncDisposable
     }
 
     public NetworkDriver.Driver.NetworkDriver Driver { get; }
+
+    /// <summary>A second driver over the same folders, as a restarted daemon would load them.</summary>
+    public NetworkDriver.Driver.NetworkDriver NewDriverOverTheSameFolders() =>
+        new(Path.Combine(_root, "networks"), Path.Combine(_root, "networks", "autostart"), Path.Combine(_root, "state"), privileged: true, new InProcessBackend());
     public NetworkEventHub Events { get; }
     public RpcServer Server => _server;
     public string SocketPath { get; }
