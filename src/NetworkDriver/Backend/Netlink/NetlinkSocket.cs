@@ -1,0 +1,175 @@
+using System.Runtime.InteropServices;
+
+namespace VirtNetworkd.NetworkDriver.Backend.Netlink;
+
+/// <summary>A request the kernel refused: its errno, and the operation named for the message.</summary>
+public sealed class NetlinkErrorException(int errno, string operation)
+    : Exception($"{operation}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})")
+{
+    public const int EExist = 17, ENoDev = 19, ENoEnt = 2, EPerm = 1;
+    public int Errno { get; } = errno;
+}
+
+/// <summary>
+/// An rtnetlink socket (AF_NETLINK, NETLINK_ROUTE) in the calling thread's network namespace, or
+/// in the one named by a path (/var/run/netns/NAME: the socket is made on a thread that enters
+/// it, so the daemon's other threads stay where they are). One request at a time: send, then
+/// read until its acknowledgement, its answer or the end of its dump.
+/// </summary>
+public sealed class NetlinkSocket : IDisposable
+{
+    private const int AfNetlink = 16, SockRaw = 3, SockCloexec = 0x80000, NetlinkRoute = 0, CloneNewNet = 0x40000000;
+    private const int SolSocket = 1, SoRcvTimeo = 20;
+    private readonly int _fd;
+    private readonly Lock _lock = new();
+    private readonly byte[] _receive = new byte[64 * 1024];
+    private uint _sequence;
+
+    private NetlinkSocket(int fd) => _fd = fd;
+
+    public static NetlinkSocket Open(string? networkNamespacePath = null)
+    {
+        if (networkNamespacePath is null) return new NetlinkSocket(CreateSocket());
+        int fd = -1;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                int ns = Native.Open(networkNamespacePath, 0x80000 /* O_RDONLY|O_CLOEXEC */);
+                if (ns < 0) throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), $"open {networkNamespacePath}");
+                try
+                {
+                    if (Native.Setns(ns, CloneNewNet) != 0) throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), $"setns {networkNamespacePath}");
+                }
+                finally
+                {
+                    Native.Close(ns);
+                }
+                fd = CreateSocket();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }) { IsBackground = true, Name = "netns-enter" };
+        // the thread ends in the other namespace and is discarded: nothing else runs on it
+        thread.Start();
+        thread.Join();
+        if (failure is not null) throw failure;
+        return new NetlinkSocket(fd);
+    }
+
+    private static unsafe int CreateSocket()
+    {
+        int fd = Native.Socket(AfNetlink, SockRaw | SockCloexec, NetlinkRoute);
+        if (fd < 0) throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), "socket(AF_NETLINK)");
+        var address = new SockaddrNl { Family = AfNetlink };
+        if (Native.Bind(fd, &address, sizeof(SockaddrNl)) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            Native.Close(fd);
+            throw new NetlinkErrorException(errno, "bind(AF_NETLINK)");
+        }
+        // a kernel that never answers must not hang a start: 5 s
+        var timeout = new TimeVal { Seconds = 5 };
+        Native.SetSockOpt(fd, SolSocket, SoRcvTimeo, &timeout, sizeof(TimeVal));
+        return fd;
+    }
+
+    /// <summary>The next sequence number, for a request built by <see cref="RtnlRequest"/>.</summary>
+    public uint NextSequence() => Interlocked.Increment(ref _sequence);
+
+    /// <summary>Sends a request that asks for an acknowledgement; throws on a negative one.</summary>
+    public void Ack(byte[] request, string operation) => Exchange(request, operation, null);
+
+    /// <summary>Sends a request (a GET or a dump) and hands each answering message's payload to
+    /// <paramref name="onMessage"/>.</summary>
+    public void Query(byte[] request, string operation, NetlinkPayloadHandler onMessage) => Exchange(request, operation, onMessage);
+
+    private unsafe void Exchange(byte[] request, string operation, NetlinkPayloadHandler? onMessage)
+    {
+        uint sequence = BitConverter.ToUInt32(request, 8);
+        bool dump = (BitConverter.ToUInt16(request, 6) & Nl.FDump) == Nl.FDump;
+        lock (_lock)
+        {
+            fixed (byte* p = request)
+            {
+                if (Native.Send(_fd, p, request.Length, 0) < 0) throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), operation);
+            }
+            while (true)
+            {
+                nint n;
+                fixed (byte* p = _receive) n = Native.Recv(_fd, p, _receive.Length, 0);
+                if (n < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == 4 /* EINTR */) continue;
+                    throw new NetlinkErrorException(errno, operation);
+                }
+                var reader = new NetlinkMessageReader(_receive.AsSpan(0, (int)n));
+                while (reader.TryRead(out var m))
+                {
+                    if (m.Sequence != sequence) continue; // a late answer to an earlier request
+                    if (m.Type == Nl.Error)
+                    {
+                        int code = m.ErrorCode;
+                        if (code < 0) throw new NetlinkErrorException(-code, operation);
+                        return; // acknowledged
+                    }
+                    if (m.Type == Nl.Done) return;
+                    onMessage?.Invoke(m.Type, m.Payload);
+                    if (!dump && (m.Flags & Nl.FMulti) == 0 && onMessage is not null) return;
+                }
+            }
+        }
+    }
+
+    public void Dispose() => Native.Close(_fd);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct SockaddrNl
+    {
+        public ushort Family;
+        public ushort Pad;
+        public uint Pid;
+        public uint Groups;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeVal
+    {
+        public long Seconds;
+        public long Microseconds;
+    }
+
+    private static unsafe class Native
+    {
+        [DllImport("libc", EntryPoint = "socket", SetLastError = true)]
+        public static extern int Socket(int domain, int type, int protocol);
+
+        [DllImport("libc", EntryPoint = "bind", SetLastError = true)]
+        public static extern int Bind(int fd, SockaddrNl* address, int length);
+
+        [DllImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+        public static extern int SetSockOpt(int fd, int level, int name, void* value, int length);
+
+        [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+        public static extern nint Send(int fd, byte* buffer, nint length, int flags);
+
+        [DllImport("libc", EntryPoint = "recv", SetLastError = true)]
+        public static extern nint Recv(int fd, byte* buffer, nint length, int flags);
+
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
+        public static extern int Setns(int fd, int nstype);
+
+        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+        public static extern int Close(int fd);
+    }
+}
+
+/// <summary>Receives one message of an answer: its type and payload (valid during the call).</summary>
+public delegate void NetlinkPayloadHandler(ushort type, ReadOnlySpan<byte> payload);

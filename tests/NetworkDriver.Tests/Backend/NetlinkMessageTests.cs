@@ -1,0 +1,121 @@
+using System.Buffers.Binary;
+using System.Net;
+using VirtNetworkd.NetworkDriver.Backend.Netlink;
+using VirtNetworkd.NetworkDriver.Xml.Net;
+
+namespace VirtNetworkd.NetworkDriver.Tests.Backend;
+
+/// <summary>The rtnetlink messages on bytes, without a socket: what we send, and what we make of
+/// what the kernel sends (including messages that do not hold together).</summary>
+public sealed class NetlinkMessageTests
+{
+    [Test]
+    public void DeleteLinkIsTheBytesIpWouldSend()
+    {
+        byte[] expected =
+        [
+            32, 0, 0, 0, /* len */ 17, 0, /* RTM_DELLINK */ 5, 0, /* REQUEST|ACK */ 7, 0, 0, 0, /* seq */ 0, 0, 0, 0, /* pid */
+            0, 0, 0, 0, /* family, pad, type */ 5, 0, 0, 0, /* index */ 0, 0, 0, 0, /* flags */ 0, 0, 0, 0, /* change */
+        ];
+        Assert.That(RtnlRequest.DeleteLink(7, 5), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void CreateBridgeCarriesNameAddressMtuAndBridgeAttributes()
+    {
+        var mac = MacAddr.Parse("52:54:00:12:34:56");
+        byte[] m = RtnlRequest.CreateBridge(9, "virbr9", mac, 9000, stp: true, forwardDelayCentiseconds: 200);
+        Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(m), Is.EqualTo((uint)m.Length));
+        Assert.That(m.Length % 4, Is.Zero);
+
+        var reader = new NetlinkMessageReader(m);
+        Assert.That(reader.TryRead(out var msg), Is.True);
+        Assert.That(msg.Type, Is.EqualTo(Nl.NewLink));
+        Assert.That(msg.Flags, Is.EqualTo(Nl.FRequest | Nl.FAck | Nl.FCreate | Nl.FExcl));
+        Assert.That(msg.Sequence, Is.EqualTo(9u));
+        var attrs = new NetlinkAttributeReader(msg.Payload[Nl.IfInfoSize..]);
+        var seen = new List<string>();
+        while (attrs.TryRead(out var a))
+        {
+            switch (a.Type)
+            {
+                case Nl.IflaIfName: seen.Add("name=" + a.String); Assert.That(a.Value[^1], Is.Zero, "NUL-terminated"); break;
+                case Nl.IflaAddress: seen.Add("mac=" + Convert.ToHexString(a.Value)); break;
+                case Nl.IflaMtu: seen.Add("mtu=" + a.U32); break;
+                case Nl.IflaLinkInfo:
+                    var info = a.Nested;
+                    while (info.TryRead(out var i))
+                    {
+                        if (i.Type == Nl.IflaInfoKind) seen.Add("kind=" + i.String);
+                        if (i.Type != Nl.IflaInfoData) continue;
+                        var data = i.Nested;
+                        while (data.TryRead(out var d)) seen.Add($"br{d.Type}={d.U32}");
+                    }
+                    break;
+            }
+        }
+        Assert.That(seen, Is.EqualTo(new[] { "name=virbr9", "mac=525400123456", "mtu=9000", "kind=bridge", $"br{Nl.IflaBrForwardDelay}=200", $"br{Nl.IflaBrStpState}=1" }));
+        Assert.That(reader.TryRead(out _), Is.False);
+    }
+
+    [Test]
+    public void AddressAndRouteRequestsParseBackAsTheKernelWouldReportThem()
+    {
+        byte[] addr = RtnlRequest.AddAddress(3, 12, IPAddress.Parse("192.0.2.1"), 24, IPAddress.Parse("192.0.2.255"));
+        var r = new NetlinkMessageReader(addr);
+        r.TryRead(out var a);
+        var info = RtnlParse.Address(a.Payload);
+        Assert.That(info, Is.EqualTo(new AddressInfo(Nl.AfInet, 12, 24, IPAddress.Parse("192.0.2.1"), IPAddress.Parse("192.0.2.1"), IPAddress.Parse("192.0.2.255"))));
+
+        byte[] route = RtnlRequest.AddRoute(4, IPAddress.Parse("2001:db8:1::"), 64, IPAddress.Parse("2001:db8::1"), 12, 1);
+        r = new NetlinkMessageReader(route);
+        r.TryRead(out var m);
+        var ri = RtnlParse.Route(m.Payload);
+        Assert.That((ri.Family, ri.DestinationLength, ri.Destination, ri.Gateway, ri.OutputInterface, ri.Table),
+            Is.EqualTo((Nl.AfInet6, (byte)64, IPAddress.Parse("2001:db8:1::"), IPAddress.Parse("2001:db8::1"), 12, (uint)Nl.RtTableMain)));
+    }
+
+    [Test]
+    public void SeveralMessagesInOneDatagramAreEachRead()
+    {
+        byte[] one = RtnlRequest.DeleteLink(1, 1), two = RtnlRequest.GetLink(2, "lo");
+        var reader = new NetlinkMessageReader([.. one, .. two]);
+        Assert.That(reader.TryRead(out var a) && a.Sequence == 1, Is.True);
+        Assert.That(reader.TryRead(out var b) && b.Sequence == 2 && b.Type == Nl.GetLink, Is.True);
+        Assert.That(reader.TryRead(out _), Is.False);
+    }
+
+    [TestCase(new byte[] { 1, 2, 3 })]
+    [TestCase(new byte[] { 200, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })]
+    [TestCase(new byte[] { 8, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })]
+    public void AMessageThatDoesNotHoldTogetherIsAFormatError(byte[] datagram)
+    {
+        Assert.Throws<NetlinkFormatException>(() =>
+        {
+            var reader = new NetlinkMessageReader(datagram);
+            while (reader.TryRead(out _)) { }
+        });
+    }
+
+    [Test]
+    public void AnAttributeLongerThanItsMessageIsAFormatError()
+    {
+        byte[] payload = new byte[Nl.IfInfoSize + 8];
+        BinaryPrimitives.WriteUInt16LittleEndian(payload.AsSpan(Nl.IfInfoSize), 200);
+        Assert.Throws<NetlinkFormatException>(() => RtnlParse.Link(payload));
+        Assert.Throws<NetlinkFormatException>(() => RtnlParse.Link(new byte[4]));
+    }
+
+    [Test]
+    public void ALinkReplyParses()
+    {
+        byte[] reply = new NetlinkWriter(Nl.NewLink, 0, 1).IfInfo(Nl.AfUnspec, 42, Nl.IffUp)
+            .AttrString(Nl.IflaIfName, "vnbr0").AttrU32(Nl.IflaMtu, 1500).Attr(Nl.IflaAddress, [0x52, 0x54, 0, 1, 2, 3]).AttrU32(Nl.IflaMaster, 7)
+            .ToArray();
+        var r = new NetlinkMessageReader(reply);
+        r.TryRead(out var m);
+        var link = RtnlParse.Link(m.Payload);
+        Assert.That((link.Index, link.Name, link.IsUp, link.Mtu, link.Master), Is.EqualTo((42, "vnbr0", true, 1500u, 7)));
+        Assert.That(link.Address, Is.EqualTo(new byte[] { 0x52, 0x54, 0, 1, 2, 3 }));
+    }
+}
