@@ -96,9 +96,11 @@ public sealed class DaemonHost
             var remote = new RemoteDispatcher(new RemoteContext(_env.Privileged, _config.KeepaliveInterval, (int)_config.KeepaliveCount, networks, new NetworkEventHub(networks)));
             var admin = new AdminDispatcher();
             _server = new RpcServer(limits, adminLimits, role => role == ListenerRole.Admin ? admin : remote, Log.For("rpc"));
-            _idle = StartIdleTimeout(_server);
+            _idle = IdleShutdownFor(_server);
             admin.Attach(new AdminContext(_server, _idle));
             foreach (var l in listeners) _server.AddListener(l.WithAuth(AuthFor(l.Role)));
+            // -t N: counted from now, as before any client
+            if (_options.Timeout > 0) _idle.SetTimeout((uint)_options.Timeout);
 
             _log.Info($"virtnetworkd {NetworkDriver.DriverInfo.LibVersionString} ready: {_paths.ReadWriteSocket}");
             SystemdNotify.Ready();
@@ -243,15 +245,14 @@ public sealed class DaemonHost
         }
     }
 
-    /// <summary>-t N: exit after N seconds with no client connected and no call in progress
-    /// (virt-admin daemon-timeout changes it while running).</summary>
-    private IdleShutdown StartIdleTimeout(RpcServer server)
+    /// <summary>The idle timeout (-t N, and virt-admin daemon-timeout while running): exit after
+    /// N seconds with no client connected and no call in progress. Off until set.</summary>
+    private IdleShutdown IdleShutdownFor(RpcServer server)
     {
         var idle = new IdleShutdown(() => server.ClientCount,
             () => server.Workers.WaitIdle(TimeSpan.Zero) && server.Admin.Workers.WaitIdle(TimeSpan.Zero),
             () => _shutdown.TrySetResult(), _log);
         server.ClientCountChanged += idle.OnClientCountChanged;
-        if (_options.Timeout > 0) idle.SetTimeout((uint)_options.Timeout);
         return idle;
     }
 }
