@@ -22,7 +22,7 @@ public sealed class DaemonHost
     private DaemonPaths _paths = null!;
     private DaemonConfig _config = null!;
     private RpcServer? _server;
-    private Timer? _idleTimer;
+    private IdleShutdown? _idle;
 
     public DaemonHost(DaemonOptions options, DaemonEnvironment env)
     {
@@ -96,9 +96,11 @@ public sealed class DaemonHost
             var remote = new RemoteDispatcher(new RemoteContext(_env.Privileged, _config.KeepaliveInterval, (int)_config.KeepaliveCount, networks, new NetworkEventHub(networks)));
             var admin = new AdminDispatcher();
             _server = new RpcServer(limits, adminLimits, role => role == ListenerRole.Admin ? admin : remote, Log.For("rpc"));
+            _idle = IdleShutdownFor(_server);
+            admin.Attach(new AdminContext(_server, _idle));
             foreach (var l in listeners) _server.AddListener(l.WithAuth(AuthFor(l.Role)));
-
-            StartIdleTimeout();
+            // -t N: counted from now, as before any client
+            if (_options.Timeout > 0) _idle.SetTimeout((uint)_options.Timeout);
 
             _log.Info($"virtnetworkd {NetworkDriver.DriverInfo.LibVersionString} ready: {_paths.ReadWriteSocket}");
             SystemdNotify.Ready();
@@ -107,7 +109,7 @@ public sealed class DaemonHost
             await _shutdown.Task.ConfigureAwait(false);
 
             SystemdNotify.Stopping();
-            _idleTimer?.Dispose();
+            _idle.Dispose();
             await _server.StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             _log.Info($"virtnetworkd stopped");
         }
@@ -197,6 +199,8 @@ public sealed class DaemonHost
         {
             MaxClients = Clamp(c.AdminMaxClients),
             MaxQueuedClients = Clamp(c.AdminMaxQueuedClients),
+            // libvirt's admin server takes no unauthenticated clients (its socket needs no auth)
+            MaxAnonymousClients = 0,
             MaxClientRequests = Clamp(c.AdminMaxClientRequests),
             MinWorkers = Clamp(c.AdminMinWorkers),
             MaxWorkers = Clamp(c.AdminMaxWorkers),
@@ -242,30 +246,14 @@ public sealed class DaemonHost
         }
     }
 
-    /// <summary>-t N: exit after N seconds with no client connected and no call in progress.</summary>
-    private void StartIdleTimeout()
+    /// <summary>The idle timeout (-t N, and virt-admin daemon-timeout while running): exit after
+    /// N seconds with no client connected and no call in progress. Off until set.</summary>
+    private IdleShutdown IdleShutdownFor(RpcServer server)
     {
-        if (_options.Timeout <= 0 || _server is null) return;
-        var server = _server;
-        _idleTimer = new Timer(_ =>
-        {
-            if (server.ClientCount != 0) return;
-            if (server.Workers.WaitIdle(TimeSpan.Zero))
-            {
-                _log.Info($"no clients for {_options.Timeout} seconds: exiting");
-                _shutdown.TrySetResult();
-            }
-            else
-            {
-                // work still in progress finishes first
-                _idleTimer?.Change(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
-            }
-        });
-        server.ClientCountChanged += count =>
-        {
-            if (count == 0) _idleTimer?.Change(TimeSpan.FromSeconds(_options.Timeout), Timeout.InfiniteTimeSpan);
-            else _idleTimer?.Change(Timeout.Infinite, Timeout.Infinite);
-        };
-        _idleTimer.Change(TimeSpan.FromSeconds(_options.Timeout), Timeout.InfiniteTimeSpan);
+        var idle = new IdleShutdown(() => server.ClientCount,
+            () => server.Workers.WaitIdle(TimeSpan.Zero) && server.Admin.Workers.WaitIdle(TimeSpan.Zero),
+            () => _shutdown.TrySetResult(), _log);
+        server.ClientCountChanged += idle.OnClientCountChanged;
+        return idle;
     }
 }

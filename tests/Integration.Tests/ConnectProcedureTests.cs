@@ -259,9 +259,6 @@ public class ConnectProcedureTests : DaemonFixture
         using var c = Raw(Daemon.AdminSocketPath);
         AssertError(c.Roundtrip(66), 39, 7, $"Cannot find program {(int)RawLibvirtClient.Remote} version 1");
         var s = c.Send(0x06900690, 1, new VirtNetworkd.Protocol.Admin.ConnectOpenArgs { Flags = 0 });
-        var reply = c.ReadReply(s);
-        Assert.That(reply.Header.Status, Is.EqualTo(PacketStatus.Error));
-        Assert.That(reply.Error.Code, Is.EqualTo(3));
-        Assert.That(reply.Error.Message, Does.StartWith("this function is not supported by the connection driver: virAdmConnectOpen"));
+        Assert.That(c.ReadReply(s).Header.Status, Is.EqualTo(PacketStatus.Ok));
     }
 }

@@ -40,6 +40,16 @@ public sealed class ReferenceDaemon
         }
     }
 
+    /// <summary>The reference's admin socket (libvirtd's admin program, the same as ours).</summary>
+    public static string AdminSocketPath
+    {
+        get
+        {
+            _ = Uri;
+            return Path.Combine(Dir, "libvirt-admin-sock");
+        }
+    }
+
     private static void Start()
     {
         string script = Path.Combine(VirtNetworkd.Tests.Shared.RepoPaths.Shared, "reference", "reference-daemon.sh");

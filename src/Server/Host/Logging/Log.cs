@@ -58,6 +58,16 @@ public static class Log
         Swap(settings, [.. sinks]);
     }
 
+    /// <summary>New settings over the same outputs (a change of filters or default priority).</summary>
+    internal static void Reconfigure(LogSettings settings)
+    {
+        lock (s_gate)
+        {
+            var prev = s_state;
+            Volatile.Write(ref s_state, new State(prev.Serial + 1, settings, prev.Sinks));
+        }
+    }
+
     /// <summary>Back to the unconfigured state (closes the outputs). For shutdown and tests.</summary>
     public static void Reset() => Swap(new LogSettings(), []);
 

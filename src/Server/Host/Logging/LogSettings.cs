@@ -67,6 +67,12 @@ public sealed record LogSettings
     public IReadOnlyList<LogOutput> Outputs { get; init; } = [];
 
     /// <summary>
+    /// The output the daemon falls back to when set to none (libvirt's virLogDefaultOutput:
+    /// chosen once at start-up, used again when virt-admin sets the outputs to "").
+    /// </summary>
+    public IReadOnlyList<LogOutput> DefaultOutputs { get; init; } = [];
+
+    /// <summary>
     /// The daemon's logging set-up, in libvirt's order of precedence (command line over
     /// environment over config file):
     /// log_level, then log_filters and log_outputs from the config; LIBVIRT_DEBUG,
@@ -107,11 +113,10 @@ public sealed record LogSettings
         if (verbose && priority > LogPriority.Info)
             priority = LogPriority.Info;
 
-        if (outputs.Count == 0)
+        LogOutput def;
         {
             bool journald = journaldAvailable ?? File.Exists(JournalSocket);
             var journaldPriority = priority == LogPriority.Debug ? LogPriority.Info : priority;
-            LogOutput def;
             if (daemonized)
             {
                 def = journald
@@ -125,10 +130,11 @@ public sealed record LogSettings
                     ? new LogOutput(journaldPriority, LogDestination.Journald)
                     : new LogOutput(priority, LogDestination.Stderr);
             }
-            outputs = [def];
         }
+        if (outputs.Count == 0)
+            outputs = [def];
 
-        return new LogSettings { DefaultPriority = priority, Filters = filters, Outputs = outputs };
+        return new LogSettings { DefaultPriority = priority, Filters = filters, Outputs = outputs, DefaultOutputs = [def] };
     }
 
     /// <summary>The same, from the loaded config, the -v/-d flags and the daemon's paths.</summary>
