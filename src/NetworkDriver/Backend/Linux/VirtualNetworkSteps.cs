@@ -1,0 +1,143 @@
+using System.Net;
+using VirtNetworkd.Errors;
+using VirtNetworkd.NetworkDriver.Backend.Netlink;
+using VirtNetworkd.NetworkDriver.Xml;
+
+namespace VirtNetworkd.NetworkDriver.Backend.Linux;
+
+/// <summary>What the start steps of a virtual network share.</summary>
+public sealed class VirtualNetworkStart(LinuxHost host, NetworkDef def)
+{
+    public LinuxHost Host { get; } = host;
+    public NetworkDef Def { get; } = def;
+    public BackendRecord Record { get; set; } = BackendRecord.Empty;
+    public int BridgeIndex { get; set; }
+    public List<string> Warnings { get; } = [];
+}
+
+/// <summary>
+/// The kernel part of libvirt's networkStartNetworkVirtual, in its order, each step with its undo
+/// (for nat, route, open and isolated networks): the route-collision check, the bridge with the
+/// network's MAC, MTU, STP and forward delay, the IPv6 sysctls, the addresses, the link up, the
+/// static routes, IP forwarding. The firewall, dnsmasq and bandwidth steps come between and after
+/// these as the Linux backend grows (issue "Linux backend, part 1/2").
+/// </summary>
+public static class VirtualNetworkSteps
+{
+    public static readonly IReadOnlyList<StartStep<VirtualNetworkStart>> Bridge =
+    [
+        new("route collision check", CheckRoutes),
+        new("bridge", CreateBridge, DeleteBridge),
+        new("IPv6 sysctls", SetIPv6Sysctls),
+        new("addresses", AddAddresses),
+        new("link up", c => c.Host.Netlink.SetUp(c.BridgeIndex, up: true), c => c.Host.Netlink.SetUp(c.BridgeIndex, up: false)),
+        new("static routes", AddRoutes),
+        new("IP forwarding", EnableForwarding),
+    ];
+
+    private static void CheckRoutes(VirtualNetworkStart c)
+    {
+        var names = c.Host.Netlink.Links().ToDictionary(l => l.Index, l => l.Name);
+        var routes = c.Host.Netlink.Routes(Nl.AfInet).Concat(c.Host.Netlink.Routes(Nl.AfInet6));
+        RouteCollision.Check(c.Def, routes, names);
+    }
+
+    private static void CreateBridge(VirtualNetworkStart c)
+    {
+        string name = c.Def.Bridge ?? throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.Network,
+            $"network '{c.Def.Name}' has no bridge name defined");
+        LinuxHost host = c.Host;
+        LinkInfo link;
+        try
+        {
+            link = host.Netlink.CreateBridge(name, c.Def.Mac, c.Def.Mtu > 0 ? c.Def.Mtu : null, c.Def.Stp,
+                (uint)(c.Def.Delay * 100)); // libvirt's forward delay is in seconds; the kernel's in centiseconds
+        }
+        catch (NetlinkErrorException e)
+        {
+            throw new LibvirtError(VirErrorCode.SystemError, VirErrorDomain.Network,
+                $"error creating bridge interface {name}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(e.Errno)}");
+        }
+        c.BridgeIndex = link.Index;
+        c.Record = c.Record with { Bridge = name, BridgeCreated = true };
+    }
+
+    private static void DeleteBridge(VirtualNetworkStart c)
+    {
+        if (c.BridgeIndex > 0) c.Host.Netlink.DeleteLink(c.BridgeIndex);
+    }
+
+    /// <summary>networkSetIPv6Sysctls: IPv6 off on a bridge without IPv6 addresses (on, explicitly,
+    /// with them); no router advertisements accepted, no autoconf.</summary>
+    private static void SetIPv6Sysctls(VirtualNetworkStart c)
+    {
+        bool ipv6 = c.Def.Ips.Any(ip => ip.Address.IsIPv6);
+        string dir = $"net/ipv6/conf/{c.Def.Bridge}/";
+        if (!c.Host.WriteSysctl(dir + "disable_ipv6", ipv6 ? "0" : "1", ignoreMissing: true)) return;
+        c.Host.WriteSysctl(dir + "accept_ra", "0", ignoreMissing: false);
+        c.Host.WriteSysctl(dir + "autoconf", "0", ignoreMissing: false);
+    }
+
+    /// <summary>networkAddAddrToBridge: each address with its prefix (and, for IPv4, the broadcast address).</summary>
+    private static void AddAddresses(VirtualNetworkStart c)
+    {
+        foreach (var ip in c.Def.Ips)
+        {
+            var address = ip.Address.ToIPAddress();
+            int prefix = ip.GetPrefix();
+            if (address is null || prefix < 0)
+                throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.Network, $"bridge '{c.Def.Bridge}' has an invalid prefix");
+            c.Host.Netlink.AddAddress(c.BridgeIndex, address, (byte)prefix, ip.Address.IsIPv4 ? Broadcast(address, prefix) : null);
+        }
+    }
+
+    private static IPAddress Broadcast(IPAddress address, int prefix)
+    {
+        byte[] b = address.GetAddressBytes();
+        for (int i = 0; i < 4; i++)
+        {
+            int bits = Math.Clamp(prefix - i * 8, 0, 8);
+            b[i] |= (byte)~(0xff << (8 - bits));
+        }
+        return new IPAddress(b);
+    }
+
+    /// <summary>networkAddRouteToBridge for routes with a gateway; as libvirt, a route that cannot
+    /// be added is reported and the start goes on.</summary>
+    private static void AddRoutes(VirtualNetworkStart c)
+    {
+        foreach (var r in c.Def.Routes)
+        {
+            var gateway = r.Gateway.ToIPAddress();
+            var address = r.Address.ToIPAddress();
+            if (gateway is null || address is null) continue;
+            try
+            {
+                c.Host.Netlink.AddRoute(address, (byte)r.GetPrefix(), gateway, c.BridgeIndex, r.HasMetric ? r.Metric : null);
+            }
+            catch (NetlinkErrorException e)
+            {
+                c.Warnings.Add($"failed to add route {address}/{r.GetPrefix()} via {gateway}: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>networkEnableIPForwarding when the network forwards.</summary>
+    private static void EnableForwarding(VirtualNetworkStart c)
+    {
+        if (c.Def.Forward.Type == ForwardType.None) return;
+        if (c.Def.Ips.Any(ip => ip.Address.IsIPv4)) c.Host.WriteSysctl("net/ipv4/ip_forward", "1\n", ignoreMissing: false);
+        if (c.Def.Ips.Any(ip => ip.Address.IsIPv6)) c.Host.WriteSysctl("net/ipv6/conf/all/forwarding", "1\n", ignoreMissing: false);
+    }
+
+    /// <summary>networkShutdownNetworkVirtual's kernel part: the bridge goes (with its addresses and routes).</summary>
+    public static void Stop(LinuxHost host, BackendRecord record)
+    {
+        if (!record.BridgeCreated || record.Bridge is null) return;
+        if (host.Netlink.GetLink(record.Bridge) is { } link)
+        {
+            host.Netlink.SetUp(link.Index, up: false);
+            host.Netlink.DeleteLink(link.Index);
+        }
+    }
+}
