@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VirtNetworkd.Errors;
 using VirtNetworkd.Server.Admin;
 using VirtNetworkd.Server.Host;
 using VirtNetworkd.Server.Host.Config;
@@ -87,7 +88,8 @@ public sealed class DaemonHost
             {
                 networks = StartNetworkDriver();
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or LibvirtError
+                or ConfException or NetworkDriver.Backend.Netlink.NetlinkErrorException)
             {
                 foreach (var l in listeners) l.Dispose();
                 return Fail($"Failed to initialize the network driver: {e.Message}");
@@ -165,7 +167,8 @@ public sealed class DaemonHost
         NetworkDriver.Driver.INetworkBackend backend = backendName switch
         {
             "inprocess" => new NetworkDriver.Driver.InProcessBackend(),
-            _ => throw new InvalidOperationException($"unknown network backend '{backendName}' in VIRTNETWORKD_BACKEND (known: inprocess)"),
+            "linux" => StartLinuxBackend(),
+            _ => throw new InvalidOperationException($"unknown network backend '{backendName}' in VIRTNETWORKD_BACKEND (known: inprocess, linux)"),
         };
         var driver = new NetworkDriver.Driver.NetworkDriver(_paths.NetworkConfigDir, _paths.NetworkAutostartDir, _paths.NetworkStateDir, _env.Privileged, backend);
         driver.Load();
@@ -173,6 +176,17 @@ public sealed class DaemonHost
         driver.BackendFault += (_, f) => _log.Error($"network '{f.Network}': {f.Message}");
         if (driver.StaleTempsRemoved > 0) _log.Info($"removed {driver.StaleTempsRemoved} temporary files left by interrupted writes");
         return driver;
+    }
+
+    /// <summary>The Linux backend, its firewall backend chosen from network.conf (beside
+    /// virtnetworkd.conf) as libvirt chooses it.</summary>
+    private NetworkDriver.Backend.Linux.LinuxBackend StartLinuxBackend()
+    {
+        string file = Path.Combine(Path.GetDirectoryName(_paths.ConfigFile) ?? ".", NetworkDriver.Driver.NetworkDriverConfig.FileName);
+        string? firewallBackend = null;
+        if (File.Exists(file) && LibvirtConfParser.ReadFile(file).TryGetString("firewall_backend", out var value)) firewallBackend = value;
+        var config = NetworkDriver.Driver.NetworkDriverConfig.Load(file, firewallBackend, log: m => _log.Info(m));
+        return new NetworkDriver.Backend.Linux.LinuxBackend(config.FirewallBackend, m => _log.Warn(m));
     }
 
     private ListenerAuth AuthFor(ListenerRole role) => role switch

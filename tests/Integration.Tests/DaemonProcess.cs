@@ -50,7 +50,7 @@ public sealed class DaemonProcess : IDisposable
 
     /// <summary>Starts the daemon; <paramref name="config"/> (if any) is written to the default config path first.</summary>
     public static DaemonProcess Start(string? config = null, string[]? args = null, string? root = null,
-        IDictionary<string, string>? env = null, bool waitForSocket = true)
+        IDictionary<string, string>? env = null, bool waitForSocket = true, string? networkNamespace = null)
     {
         root ??= NewRoot();
         if (config is not null)
@@ -62,6 +62,12 @@ public sealed class DaemonProcess : IDisposable
         var stale = Path.Combine(root, "run/libvirt/virtnetworkd-sock");
         if (waitForSocket && File.Exists(stale)) File.Delete(stale);
         var (file, prefix) = Command();
+        if (networkNamespace is not null)
+        {
+            // `ip netns exec` execs the daemon: the process (and its pid) is the daemon's
+            prefix = ["netns", "exec", networkNamespace, file, .. prefix];
+            file = Tools.Require("ip", "iproute2");
+        }
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in prefix.Concat(args ?? [])) psi.ArgumentList.Add(a);
         psi.Environment["VIRTNETWORKD_ROOT"] = root;

@@ -184,6 +184,8 @@ public sealed partial class NetworkDriver
             }
             return true;
         }
+        // gone from the host: shut it down fully, what is left of it too (its firewall rules)
+        _backend.Stop(obj.Def, record);
         try { Store.DeleteStatus(obj.Name); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         SetInactive(obj);
         PublishStopped(obj);
