@@ -10,7 +10,9 @@ namespace VirtNetworkd.Integration.Tests;
 /// The networks have STP off: with it on, the kernel holds a new port in listening and learning
 /// for twice its minimum forward delay (2 s) before it forwards, as it does for libvirt's.
 /// </summary>
-public sealed class LinuxBackendTrafficTests
+[TestFixture("nftables")]
+[TestFixture("iptables")]
+public sealed class LinuxBackendTrafficTests(string firewallBackend)
 {
     private string _h = "", _g = "", _u = "", _ip = "", _root = "";
     private DaemonProcess? _daemon;
@@ -20,7 +22,6 @@ public sealed class LinuxBackendTrafficTests
     public void CreateTopology()
     {
         _ip = Tools.Require("ip", "iproute2");
-        Tools.Require("nft", "nftables");
         string id = Guid.NewGuid().ToString("N")[..6];
         (_h, _g, _u) = ("vndh" + id, "vndg" + id, "vndu" + id);
         foreach (var ns in new[] { _h, _g, _u }) Ip("netns", "add", ns);
@@ -38,6 +39,9 @@ public sealed class LinuxBackendTrafficTests
         Ip("-n", _g, "link", "set", "vngh", "up");
         Ip("-n", _g, "route", "add", "default", "via", "192.0.2.1");
         _root = DaemonProcess.NewRoot();
+        Tools.Require(firewallBackend == "nftables" ? "nft" : "iptables-restore", firewallBackend);
+        Directory.CreateDirectory(Path.Combine(_root, "etc/libvirt"));
+        File.WriteAllText(Path.Combine(_root, "etc/libvirt/network.conf"), $"firewall_backend = \"{firewallBackend}\"\n");
         // the echo: tells each client the address it came from
         var psi = new ProcessStartInfo(_ip) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "netns", "exec", _u, "/usr/bin/python3", "-c",
@@ -70,6 +74,11 @@ public sealed class LinuxBackendTrafficTests
         return r.Stdout.StartsWith("failed", StringComparison.Ordinal) ? null : r.Stdout;
     }
 
+    /// <summary>The firewall as the chosen backend lists it, in H.</summary>
+    private string Rules() => firewallBackend == "nftables"
+        ? Tools.Run(_ip, ["netns", "exec", _h, "nft", "list", "ruleset"]).Stdout
+        : Tools.Run(_ip, ["netns", "exec", _h, "iptables-save"]).Stdout;
+
     private void StartNetwork(string forward)
     {
         _daemon = DaemonProcess.Start(root: _root, networkNamespace: _h, env: new Dictionary<string, string> { ["VIRTNETWORKD_BACKEND"] = "linux" });
@@ -78,6 +87,8 @@ public sealed class LinuxBackendTrafficTests
         Assert.That(Tools.Virsh(_daemon.Uri, "net-define", xml).ExitCode, Is.Zero);
         var start = Tools.Virsh(_daemon.Uri, "net-start", "traffic");
         Assert.That(start.ExitCode, Is.Zero, start + "\n" + _daemon.Stderr);
+        string status = File.ReadAllText(Path.Combine(_root, "run/libvirt/network/traffic.xml"));
+        Assert.That(status, Does.Contain($"<firewall name='fwRemoval' backend='{firewallBackend}'>"));
         Ip("-n", _h, "link", "set", "vnhg", "master", "vntr0", "up");
     }
 
@@ -100,6 +111,7 @@ public sealed class LinuxBackendTrafficTests
         Assert.That(FromGuest(), Is.EqualTo("198.51.100.1"), "masqueraded to H's upstream address");
         Assert.That(Tools.Virsh(_daemon!.Uri, "net-destroy", "traffic").ExitCode, Is.Zero);
         Assert.That(FromGuest(), Is.Null, "no bridge, no rules: no way out");
+        Assert.That(Rules(), Does.Not.Contain("192.0.2.0/24"), "no rule of the network is left");
     }
 
     [Test]
