@@ -67,12 +67,14 @@ public sealed class LinuxBackendTrafficTests(string firewallBackend)
     }
 
     /// <summary>G connects to U's echo; returns the address U saw, or null when it could not connect.</summary>
-    private string? FromGuest()
+    private string? FromGuest(double timeoutSeconds = 2)
     {
         var r = Tools.Run(_ip, ["netns", "exec", _g, "/usr/bin/python3", "-c",
-            "import socket\ntry:\n  print(socket.create_connection(('198.51.100.2', 7777), timeout=2).recv(64).decode())\nexcept OSError as e:\n  print('failed', e)"]);
+            $"import socket\ntry:\n  print(socket.create_connection(('198.51.100.2', 7777), timeout={timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}).recv(64).decode())\nexcept OSError as e:\n  print('failed', e)"]);
         return r.Stdout.StartsWith("failed", StringComparison.Ordinal) ? null : r.Stdout;
     }
+
+    private string? FromGuestQuick() => FromGuest(0.3);
 
     /// <summary>The firewall as the chosen backend lists it, in H.</summary>
     private string Rules() => firewallBackend == "nftables"
@@ -129,5 +131,32 @@ public sealed class LinuxBackendTrafficTests(string firewallBackend)
         WaitForEcho();
         StartNetwork("");
         Assert.That(FromGuest(), Is.Null);
+    }
+
+    [Test]
+    public void RulesSomeoneElseRemovesAreBackWithinTwoSeconds()
+    {
+        WaitForEcho();
+        StartNetwork("<forward mode='nat'/>");
+        Assert.That(FromGuest(), Is.EqualTo("198.51.100.1"));
+        // what a firewall service restart or an admin's flush does
+        if (firewallBackend == "nftables") Ip("netns", "exec", _h, "nft", "flush", "ruleset");
+        else
+        {
+            Ip("netns", "exec", _h, "iptables", "-F");
+            Ip("netns", "exec", _h, "iptables", "-t", "nat", "-F");
+        }
+        Assert.That(Rules(), Does.Not.Contain("192.0.2.0/24"));
+        var sw = Stopwatch.StartNew();
+        string? seen = null;
+        while (sw.Elapsed < TimeSpan.FromSeconds(5) && (seen = FromGuestQuick()) != "198.51.100.1") Thread.Sleep(100);
+        sw.Stop();
+        Assert.That(seen, Is.EqualTo("198.51.100.1"), "NAT works again");
+        TestContext.Out.WriteLine($"healed after {sw.ElapsedMilliseconds} ms");
+        Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2.5)), "the rules are back within about 2 s");
+        Assert.That(_daemon!.Stderr + _daemon.Stdout, Does.Contain("its firewall rules were missing"));
+        // the new rules are what destroy removes
+        Assert.That(Tools.Virsh(_daemon.Uri, "net-destroy", "traffic").ExitCode, Is.Zero);
+        Assert.That(Rules(), Does.Not.Contain("192.0.2.0/24"));
     }
 }

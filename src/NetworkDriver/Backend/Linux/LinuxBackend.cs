@@ -10,27 +10,56 @@ namespace VirtNetworkd.NetworkDriver.Backend.Linux;
 /// for nat, route, open and isolated networks, the bridge with its addresses, routes and sysctls
 /// (rtnetlink and /proc/sys, <see cref="VirtualNetworkSteps"/>) and the firewall rules (one
 /// nftables or iptables-restore transaction; the removal plan kept in the record); destroy undoes
-/// both, also after a daemon restart, from the record in the status file. Not yet: dnsmasq,
-/// bandwidth, the device pools of the other forward modes (they start with no host work, as
-/// with the in-process backend), firewall healing.
+/// both, also after a daemon restart, from the record in the status file; rules someone else
+/// removes are noticed within a second or two and added again. Not yet: dnsmasq, bandwidth, the
+/// device pools of the other forward modes (they start with no host work, as with the
+/// in-process backend).
 /// </summary>
 public sealed class LinuxBackend : INetworkBackend, IDisposable
 {
+    /// <summary>How often the firewall rules of running networks are looked at (they are back within about twice that).</summary>
+    public static readonly TimeSpan FirewallCheckInterval = TimeSpan.FromSeconds(1);
+
     private readonly LinuxHost _host;
+    private readonly IFirewallRunner _runner;
     private readonly FirewallApplier _firewall;
     private readonly FirewallBackendType _firewallBackend;
     private readonly Action<string> _log;
     private readonly InProcessBackend _qos = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (NetworkDef Def, BackendRecord Record)> _running = new();
+    private readonly Timer _firewallWatch;
+    private int _checking;
 
     public LinuxBackend(FirewallBackendType firewallBackend, Action<string> log, string? namespacePath = null, IFirewallRunner? runner = null)
     {
         _host = new LinuxHost(namespacePath);
         _firewallBackend = firewallBackend;
         _log = log;
-        _firewall = new FirewallApplier(runner ?? new ProcessFirewallRunner(), log);
+        _runner = runner ?? new ProcessFirewallRunner();
+        _firewall = new FirewallApplier(_runner, log);
+        _firewallWatch = new Timer(_ => CheckFirewalls(), null, FirewallCheckInterval, FirewallCheckInterval);
     }
 
-    public event EventHandler<BackendFaultEventArgs>? Fault { add { } remove { } }
+    /// <summary>Raised (on a timer thread) when a running network's firewall rules were removed by
+    /// someone else; the driver then calls <see cref="Reconcile"/>, which adds them again.</summary>
+    public event EventHandler<BackendFaultEventArgs>? Fault;
+
+    private void CheckFirewalls()
+    {
+        if (Interlocked.Exchange(ref _checking, 1) != 0) return;
+        try
+        {
+            foreach (var (uuid, (def, record)) in _running)
+            {
+                if (record.FirewallRemoval is not { } plan || FirewallPresence.Intact(_runner, plan, record.Bridge)) continue;
+                Fault?.Invoke(this, new BackendFaultEventArgs(def.Name, uuid, $"the firewall rules of network '{def.Name}' were removed by someone else", NetworkGone: false));
+            }
+        }
+#pragma warning disable CA1031 // a failed look must not end the watch
+        catch (Exception e) { _log($"checking the firewall rules failed: {e.Message}"); }
+#pragma warning restore CA1031
+        finally { Volatile.Write(ref _checking, 0); }
+    }
 
     private static bool IsVirtual(NetworkDef def) =>
         def.Forward.Type is ForwardType.None or ForwardType.Nat or ForwardType.Route or ForwardType.Open;
@@ -45,6 +74,7 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         steps.Insert(3, new StartStep<VirtualNetworkStart>("firewall", AddFirewall, RemoveFirewall));
         StepRunner.Run(steps, context, (step, e) => _log($"network '{def.Name}': undoing '{step}' failed: {e.Message}"));
         foreach (string w in context.Warnings) _log($"network '{def.Name}': {w}");
+        _running[def.Uuid] = (context.Record.LiveDefinition ?? def, context.Record);
         return context.Record;
     }
 
@@ -65,6 +95,7 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     {
         ArgumentNullException.ThrowIfNull(def);
         ArgumentNullException.ThrowIfNull(record);
+        _running.TryRemove(def.Uuid, out _);
         if (record.FirewallRemoval is { } plan) _firewall.Remove(plan);
         try
         {
@@ -79,13 +110,31 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
 
     public BackendRecord UpdateLive(NetworkDef oldDef, NetworkDef newDef, BackendRecord record, int section, int command) => record;
 
-    /// <summary>A network whose bridge is gone did not survive (a reboot, someone deleted it).</summary>
+    /// <summary>
+    /// At start-up, on SIGHUP and after a fault: a network whose bridge is gone did not survive (a
+    /// reboot, someone deleted it); one whose firewall rules are missing gets them again (libvirt
+    /// leaves its guests without NAT until someone restarts the network). The record it returns
+    /// holds the new rules' removal plan.
+    /// </summary>
     public ReconcileResult Reconcile(NetworkDef def, BackendRecord record)
     {
         ArgumentNullException.ThrowIfNull(def);
         ArgumentNullException.ThrowIfNull(record);
         if (!IsVirtual(def) || def.Bridge is null) return new(true, record);
-        return new(_host.Netlink.GetLink(def.Bridge) is not null, record);
+        if (_host.Netlink.GetLink(def.Bridge) is null)
+        {
+            _running.TryRemove(def.Uuid, out _);
+            return new(false, record);
+        }
+        if (record.FirewallRemoval is { } plan && !FirewallPresence.Intact(_runner, plan, record.Bridge))
+        {
+            _firewall.Remove(plan); // what is left of them
+            var added = _firewall.Apply(FirewallRulesGenerator.Build(def, _firewallBackend));
+            record = record with { FirewallRemoval = added };
+            _log($"network '{def.Name}': its firewall rules were missing (removed by someone else): added them again");
+        }
+        _running[def.Uuid] = (def, record);
+        return new(true, record);
     }
 
     public bool DeviceExists(string name) => _host.Netlink.GetLink(name) is not null;
@@ -99,5 +148,9 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     public void UnplugBandwidth(NetworkDef net, uint classId) => _qos.UnplugBandwidth(net, classId);
     public void UpdateBandwidthRate(NetworkDef net, uint classId, ulong rate) => _qos.UpdateBandwidthRate(net, classId, rate);
 
-    public void Dispose() => _host.Dispose();
+    public void Dispose()
+    {
+        _firewallWatch.Dispose();
+        _host.Dispose();
+    }
 }
