@@ -18,7 +18,7 @@ public sealed class NetlinkErrorException(int errno, string operation)
 /// </summary>
 public sealed class NetlinkSocket : IDisposable
 {
-    private const int AfNetlink = 16, SockRaw = 3, SockCloexec = 0x80000, NetlinkRoute = 0, CloneNewNet = 0x40000000;
+    private const int AfNetlink = 16, SockRaw = 3, SockCloexec = 0x80000, NetlinkRoute = 0;
     private const int SolSocket = 1, SoRcvTimeo = 20;
     private readonly int _fd;
     private readonly Lock _lock = new();
@@ -30,34 +30,8 @@ public sealed class NetlinkSocket : IDisposable
     public static NetlinkSocket Open(string? networkNamespacePath = null)
     {
         if (networkNamespacePath is null) return new NetlinkSocket(CreateSocket());
-        int fd = -1;
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                int ns = Native.Open(networkNamespacePath, 0x80000 /* O_RDONLY|O_CLOEXEC */);
-                if (ns < 0) throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), $"open {networkNamespacePath}");
-                try
-                {
-                    if (Native.Setns(ns, CloneNewNet) != 0) throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), $"setns {networkNamespacePath}");
-                }
-                finally
-                {
-                    Native.Close(ns);
-                }
-                fd = CreateSocket();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        }) { IsBackground = true, Name = "netns-enter" };
-        // the thread ends in the other namespace and is discarded: nothing else runs on it
-        thread.Start();
-        thread.Join();
-        if (failure is not null) throw failure;
-        return new NetlinkSocket(fd);
+        using var inside = new Linux.NamespaceThread(networkNamespacePath);
+        return new NetlinkSocket(inside.Run(CreateSocket));
     }
 
     private static unsafe int CreateSocket()
@@ -159,12 +133,6 @@ public sealed class NetlinkSocket : IDisposable
 
         [DllImport("libc", EntryPoint = "recv", SetLastError = true)]
         public static extern nint Recv(int fd, byte* buffer, nint length, int flags);
-
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
-        public static extern int Setns(int fd, int nstype);
 
         [DllImport("libc", EntryPoint = "close", SetLastError = true)]
         public static extern int Close(int fd);
