@@ -126,6 +126,19 @@ fuzz_target() {
       nice -n 19 afl-fuzz -i "$work/$target/in" -o "$out" -t "$timeout_ms" -m none -V "$seconds" \
         -x "$fuzz/dict/$target.dict" -- $(runner) afl "$target" > "$work/$target/afl.log" 2>&1 || status=$?
   local stats=$out/default/fuzzer_stats
+  if [ ! -f "$stats" ] && grep -q "No instrumentation detected" "$work/$target/afl.log"; then
+    # seen once on rpc (of ~12 starts): the first dry run came back with an empty map; not
+    # understood yet, a second start has always worked
+    log "$target: afl-fuzz saw no instrumentation on its first run; starting it once more"
+    rm -rf "$out"
+    status=0
+    # shellcheck disable=SC2046
+    env AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 \
+        AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 \
+        DOTNET_GCHeapHardLimit=$(printf '0x%x' "$heap_limit") DOTNET_gcServer=0 DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+        nice -n 19 afl-fuzz -i "$work/$target/in" -o "$out" -t "$timeout_ms" -m none -V "$seconds" \
+          -x "$fuzz/dict/$target.dict" -- $(runner) afl "$target" > "$work/$target/afl.log" 2>&1 || status=$?
+  fi
   if [ ! -f "$stats" ]; then
     tail -40 "$work/$target/afl.log" >&2
     log "afl-fuzz did not start for $target (exit $status)"
