@@ -80,6 +80,18 @@ public class LoggingTests
     public void RelativeFileOutputBecomesAbsolute() =>
         Assert.That(LogSettings.ParseOutputs("1:file:rel.log")[0].Name, Is.EqualTo(Path.GetFullPath("rel.log")));
 
+    // fuzz findings (fuzz/findings/logspec): Path.GetFullPath threw ArgumentException, which no
+    // caller expects from a config value; libvirt's C string ends at the NUL, and virFileAbsPath("")
+    // is the current folder (which then fails to open as a log file)
+    [TestCase("1:file:", "")]
+    [TestCase("1:file:/vlog2;\u0006\u00ff\u0080\0nald 4:stderr", "/vlog2;\u0006\u00ff\u0080")]
+    [TestCase("3:syslog:vikd 1:file:/al\\\u00013Bsyd\0og", "/al\\\u00013Bsyd")]
+    public void AFileOutputPathIsTakenAsCDoes(string text, string path)
+    {
+        var file = LogSettings.ParseOutputs(text).First(o => o.Destination == LogDestination.File);
+        Assert.That(file.Name, Is.EqualTo(Path.GetFullPath(path.Length == 0 ? "." : path)));
+    }
+
     [TestCase("stderr", "invalid argument: Malformed format for log output 'stderr'")]
     [TestCase("9:stderr", "invalid argument: Invalid log priority '9' for log output '9:stderr'")]
     [TestCase("a:stderr", "invalid argument: Invalid log priority 'a' for log output 'a:stderr'")]

@@ -207,7 +207,11 @@ public sealed record LogSettings
                 throw Invalid($"Log output '{item}' does not meet the format requirements for destination type '{tokens[1]}'");
             string? name = wanted == 3 ? tokens[2] : null;
             if (dest == LogDestination.File)
-                name = Path.GetFullPath(name!);
+            {
+                // as libvirt: C ends the string at a NUL, and virFileAbsPath("") is the current folder
+                string path = name!.Split('\0')[0];
+                name = Path.GetFullPath(path.Length == 0 ? "." : path);
+            }
             var output = new LogOutput(prio, dest, name);
             list.RemoveAll(o => o.Destination == dest && o.Name == name);
             list.Add(output);
