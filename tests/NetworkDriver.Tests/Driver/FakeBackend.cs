@@ -16,7 +16,6 @@ public sealed class FakeBackend : INetworkBackend
     private readonly Dictionary<string, string?> _running = new(StringComparer.Ordinal); // name → bridge
     private readonly HashSet<string> _hostDevices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<VirtualFunction>> _vfs = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<uint, ulong>> _classes = new(StringComparer.Ordinal);
 
     public event EventHandler<BackendFaultEventArgs>? Fault;
 
@@ -120,35 +119,15 @@ public sealed class FakeBackend : INetworkBackend
         lock (_lock) return _vfs.TryGetValue(pfDev, out var declared) ? declared : null;
     }
 
+    // QoS classes are the in-process backend's bookkeeping, kept here across stops
+    private readonly InProcessBackend _qos = new();
+
     /// <summary>QoS classes put on a bridge: class id → rate.</summary>
-    public IReadOnlyDictionary<uint, ulong> BandwidthClasses(string bridge)
-    {
-        lock (_lock) return _classes.TryGetValue(bridge, out var c) ? new Dictionary<uint, ulong>(c) : [];
-    }
+    public IReadOnlyDictionary<uint, ulong> BandwidthClasses(string bridge) => _qos.BandwidthClasses(bridge);
 
-    private Dictionary<uint, ulong> Classes(NetworkDef net)
-    {
-        string bridge = net.Bridge ?? "";
-        if (!_classes.TryGetValue(bridge, out var c)) _classes[bridge] = c = [];
-        return c;
-    }
+    public void PlugBandwidth(NetworkDef net, MacAddr mac, BandwidthDef portBandwidth, uint classId) => _qos.PlugBandwidth(net, mac, portBandwidth, classId);
 
-    public void PlugBandwidth(NetworkDef net, MacAddr mac, BandwidthDef portBandwidth, uint classId)
-    {
-        ArgumentNullException.ThrowIfNull(net);
-        ArgumentNullException.ThrowIfNull(portBandwidth);
-        lock (_lock) Classes(net)[classId] = portBandwidth.Inbound?.Floor ?? 0;
-    }
+    public void UnplugBandwidth(NetworkDef net, uint classId) => _qos.UnplugBandwidth(net, classId);
 
-    public void UnplugBandwidth(NetworkDef net, uint classId)
-    {
-        ArgumentNullException.ThrowIfNull(net);
-        lock (_lock) Classes(net).Remove(classId);
-    }
-
-    public void UpdateBandwidthRate(NetworkDef net, uint classId, ulong rate)
-    {
-        ArgumentNullException.ThrowIfNull(net);
-        lock (_lock) Classes(net)[classId] = rate;
-    }
+    public void UpdateBandwidthRate(NetworkDef net, uint classId, ulong rate) => _qos.UpdateBandwidthRate(net, classId, rate);
 }

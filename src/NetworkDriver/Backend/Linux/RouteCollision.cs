@@ -20,14 +20,15 @@ public static class RouteCollision
         foreach (var route in routes)
         {
             if (route.Table != Nl.RtTableMain || route.Type != Nl.RtnUnicast) continue;
-            var destination = Masked(route.Destination ?? (route.Family == Nl.AfInet ? IPAddress.Any : IPAddress.IPv6Any), route.DestinationLength);
+            // the kernel keeps a route's destination masked to its prefix
+            var destination = route.Destination ?? (route.Family == Nl.AfInet ? IPAddress.Any : IPAddress.IPv6Any);
             string iface = interfaceNames.TryGetValue(route.OutputInterface, out var n) ? n : "";
             foreach (var ip in def.Ips)
             {
                 var address = ip.Address.ToIPAddress();
                 int prefix = ip.GetPrefix();
                 if (address is null || prefix < 0 || FamilyOf(address) != route.Family || prefix != route.DestinationLength) continue;
-                if (Masked(address, prefix).Equals(destination))
+                if (ip.GetNetworkAddress().ToIPAddress()!.Equals(destination))
                     throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.Network, $"Network is already in use by interface {iface}");
             }
             foreach (var r in def.Routes)
@@ -35,7 +36,7 @@ public static class RouteCollision
                 var address = r.Address.ToIPAddress();
                 int prefix = r.GetPrefix();
                 if (address is null || prefix < 0 || FamilyOf(address) != route.Family || prefix != route.DestinationLength) continue;
-                var masked = Masked(address, prefix);
+                var masked = r.Address.MaskByPrefix(prefix).ToIPAddress()!;
                 if (masked.Equals(destination))
                     throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.Network, $"Route address '{masked}' conflicts with IP address for '{iface}'");
             }
@@ -43,15 +44,4 @@ public static class RouteCollision
     }
 
     private static int FamilyOf(IPAddress a) => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? Nl.AfInet : Nl.AfInet6;
-
-    private static IPAddress Masked(IPAddress address, int prefix)
-    {
-        byte[] bytes = address.GetAddressBytes();
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            int bits = Math.Clamp(prefix - i * 8, 0, 8);
-            bytes[i] &= (byte)(0xff << (8 - bits));
-        }
-        return new IPAddress(bytes);
-    }
 }

@@ -87,19 +87,8 @@ public static class VirtualNetworkSteps
             int prefix = ip.GetPrefix();
             if (address is null || prefix < 0)
                 throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.Network, $"bridge '{c.Def.Bridge}' has an invalid prefix");
-            c.Host.Netlink.AddAddress(c.BridgeIndex, address, (byte)prefix, ip.Address.IsIPv4 ? Broadcast(address, prefix) : null);
+            c.Host.Netlink.AddAddress(c.BridgeIndex, address, (byte)prefix, ip.Address.IsIPv4 ? ip.Address.Broadcast(ip.GetNetmask()).ToIPAddress() : null);
         }
-    }
-
-    private static IPAddress Broadcast(IPAddress address, int prefix)
-    {
-        byte[] b = address.GetAddressBytes();
-        for (int i = 0; i < 4; i++)
-        {
-            int bits = Math.Clamp(prefix - i * 8, 0, 8);
-            b[i] |= (byte)~(0xff << (8 - bits));
-        }
-        return new IPAddress(b);
     }
 
     /// <summary>networkAddRouteToBridge for routes with a gateway; as libvirt, a route that cannot
