@@ -1,11 +1,10 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using VirtNetworkd.Protocol.Framing;
 
 namespace VirtNetworkd.Server.Rpc;
 
 /// <summary>
-/// The session's two pipes: the transport writes received bytes into the input and calls
+/// The session's two byte queues: the transport writes received bytes into the input and calls
 /// <see cref="OnReceived"/>, which dispatches every whole call; replies wait in the output until
 /// the transport sends them (<see cref="TakeOutput"/>, <see cref="OnSent"/>). Only the
 /// transport's thread receives, resumes and closes; any thread may write replies, under the
@@ -29,8 +28,8 @@ public sealed partial class RpcSession
         Stopped,
     }
 
-    private readonly Pipe _input;
-    private readonly Pipe _output;
+    private readonly SessionBuffer _input = new(ReceiveSegmentSize);
+    private readonly SessionBuffer _output = new(SendSegmentSize);
     private readonly Lock _outputLock = new();
     private byte[]? _scratch;
     private volatile ReadState _readState;
@@ -40,14 +39,6 @@ public sealed partial class RpcSession
     private bool _unflushed;
     private bool _outputDone;
     private bool _completed;
-
-    private static PipeOptions PipeOptionsFor(int segmentSize) => new(
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 0,
-        resumeWriterThreshold: 0,
-        minimumSegmentSize: segmentSize,
-        useSynchronizationContext: false);
 
     /// <summary>The lock that guards the output; the transport holds it while it sends.</summary>
     internal Lock OutputLock => _outputLock;
@@ -59,15 +50,12 @@ public sealed partial class RpcSession
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
     /// <summary>Where the transport puts received bytes (then <see cref="OnReceived"/>).</summary>
-    internal Memory<byte> InputBuffer() => _input.Writer.GetMemory(ReceiveSegmentSize / 4);
+    internal Memory<byte> InputBuffer() => _input.GetMemory(ReceiveSegmentSize / 4);
 
     /// <summary><paramref name="count"/> bytes were written into <see cref="InputBuffer"/>: dispatch the whole calls.</summary>
     internal void OnReceived(int count)
     {
-        var writer = _input.Writer;
-        writer.Advance(count);
-        var flushed = writer.FlushAsync(); // no reader waits and no threshold: completes at once
-        if (flushed.IsCompleted) flushed.GetAwaiter().GetResult();
+        _input.Advance(count);
         ProcessInput();
     }
 
@@ -81,16 +69,17 @@ public sealed partial class RpcSession
     /// <summary>Dispatches every whole call in the input, then sends the batch's replies.</summary>
     private void ProcessInput()
     {
-        var reader = _input.Reader;
-        while (reader.TryRead(out var result))
+        while (!_input.IsEmpty)
         {
-            var buffer = result.Buffer;
+            var buffer = _input.Readable;
             if (buffer.Length > PacketFraming.PooledScratchMax) _heldLargeInput = true;
             bool stoppedEarly = false;
+            bool anyPacket = false;
             try
             {
                 while (PacketFraming.TryReadPacket(ref buffer, out var packet, IsAuthenticated ? PacketFraming.MaxPacketSize : MaxUnauthenticatedPacketSize))
                 {
+                    anyPacket = true;
                     if (packet.Length > PacketFraming.PooledScratchMax) MemoryRelief.AfterLargePacket();
                     ProcessPacket(packet);
                     if (PacketFraming.IsLargeScratch(_scratch)) PacketFraming.ReleaseScratch(ref _scratch);
@@ -108,9 +97,14 @@ public sealed partial class RpcSession
             }
             finally
             {
-                // stopped with whole calls left: look at them again without waiting for more bytes
-                if (stoppedEarly) reader.AdvanceTo(buffer.Start);
-                else reader.AdvanceTo(buffer.Start, buffer.End);
+                // what is left (part of a call, or whole calls when stopped early) stays for later
+                _input.AdvanceTo(buffer.Start);
+                if (anyPacket)
+                {
+                    // the keepalive clock counts whole packets; read once per batch, not per call
+                    _lastReceived = Environment.TickCount64;
+                    _pingsUnanswered = 0;
+                }
             }
             Flush();
             if (_closing)
@@ -182,9 +176,6 @@ public sealed partial class RpcSession
     {
         if (!_unflushed || _completed) return;
         _unflushed = false;
-        // commits the written bytes to the reader; never pauses (no writer threshold)
-        var pending = _output.Writer.FlushAsync();
-        if (pending.IsCompleted) pending.GetAwaiter().GetResult();
         _transport.SendLocked();
     }
 
@@ -193,18 +184,16 @@ public sealed partial class RpcSession
     internal bool TakeOutput(out ReadOnlySequence<byte> buffer)
     {
         buffer = default;
-        if (_completed || !_output.Reader.TryRead(out var result)) return false;
-        buffer = result.Buffer;
-        if (!buffer.IsEmpty) return true;
-        _output.Reader.AdvanceTo(buffer.End);
-        return false;
+        if (_completed || _output.IsEmpty) return false;
+        buffer = _output.Readable;
+        return true;
     }
 
     /// <summary>The transport sent <paramref name="sent"/> bytes of what <see cref="TakeOutput"/>
     /// gave (output lock held).</summary>
     internal void OnSent(in ReadOnlySequence<byte> buffer, long sent)
     {
-        _output.Reader.AdvanceTo(buffer.GetPosition(sent));
+        if (sent > 0) _output.AdvanceTo(buffer.GetPosition(sent));
         if (sent > 0 && Interlocked.Add(ref _queuedBytes, -sent) < _limits.MaxQueuedReplyBytes) SignalCapacity();
     }
 
@@ -219,10 +208,8 @@ public sealed partial class RpcSession
             if (_completed) return;
             _completed = true;
             _outputDone = true;
-            _input.Writer.Complete();
-            _input.Reader.Complete();
-            _output.Writer.Complete();
-            _output.Reader.Complete();
+            _input.Clear();
+            _output.Clear();
         }
         _closing = true;
         _readState = ReadState.Stopped;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using VirtNetworkd.Errors;
 using VirtNetworkd.Protocol.Framing;
 using VirtNetworkd.Protocol.Xdr;
@@ -48,8 +47,6 @@ public sealed partial class RpcSession : IRpcClient
         // libvirt lets root past polkit (at AUTH_LIST); doing it on connect keeps idle root
         // connections from counting against max_anonymous_clients
         _authenticated = auth == ListenerAuth.None || peer.Uid == 0;
-        _input = new Pipe(PipeOptionsFor(ReceiveSegmentSize));
-        _output = new Pipe(PipeOptionsFor(SendSegmentSize));
         _lastReceived = Environment.TickCount64;
     }
 
@@ -83,8 +80,6 @@ public sealed partial class RpcSession : IRpcClient
         var span = PacketFraming.Contiguous(packet, ref _scratch);
         var header = PacketFraming.ReadHeader(span);
         var body = PacketFraming.Body(span);
-        _lastReceived = Environment.TickCount64;
-        _pingsUnanswered = 0;
 
         if (header.Program == KeepaliveProgram.Number && header.Version == KeepaliveProgram.Version && header.Type == PacketType.Message)
         {
@@ -246,7 +241,7 @@ public sealed partial class RpcSession : IRpcClient
             long n;
             try
             {
-                n = PacketWriter.Write(_output.Writer, header, body);
+                n = PacketWriter.Write(_output, header, body);
             }
             catch (XdrEncodeException e)
             {
