@@ -170,7 +170,12 @@ public sealed class DaemonHost
             "linux" => StartLinuxBackend(),
             _ => throw new InvalidOperationException($"unknown network backend '{backendName}' in VIRTNETWORKD_BACKEND (known: inprocess, linux)"),
         };
-        var driver = new NetworkDriver.Driver.NetworkDriver(_paths.NetworkConfigDir, _paths.NetworkAutostartDir, _paths.NetworkStateDir, _env.Privileged, backend);
+        var driver = new NetworkDriver.Driver.NetworkDriver(_paths.NetworkConfigDir, _paths.NetworkAutostartDir, _paths.NetworkStateDir, _env.Privileged, backend)
+        {
+            Hooks = new NetworkDriver.Driver.NetworkHooks(_paths.HooksDir, m => _log.Warn(m)),
+            Warn = m => _log.Warn(m),
+        };
+        Reload += driver.Hooks.Refresh;
         driver.Load();
         foreach (var (file, error) in driver.LoadErrors) _log.Error($"{file}: {error}");
         driver.BackendFault += (_, f) => _log.Error($"network '{f.Network}': {f.Message}");

@@ -59,6 +59,7 @@ public sealed partial class NetworkDriver
                 SaveStatusOrThrow(obj, live);
                 obj.Def = live;
             }
+            RunHook(obj, NetworkHookOp.Updated);
         }
         finally
         {

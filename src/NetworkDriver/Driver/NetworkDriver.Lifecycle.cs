@@ -286,6 +286,8 @@ public sealed partial class NetworkDriver
         BackendRecord record;
         try
         {
+            // libvirt's early hook, which may set up missing devices; its failure aborts the start
+            RunHook(obj, NetworkHookOp.Start);
             if (UsesExternalDevices(obj.Def))
             {
                 obj.Def = obj.Def.Clone(); // the interface pool belongs to the live definition only
@@ -295,6 +297,8 @@ public sealed partial class NetworkDriver
         }
         catch
         {
+            // a failed start is shut down as libvirt does, which tells the hook it stopped
+            RunHookIgnoringFailure(obj, NetworkHookOp.Stopped, end: true);
             Undo();
             throw;
         }
@@ -308,12 +312,15 @@ public sealed partial class NetworkDriver
         obj.ClassIds = ClassIdMap.Default();
         try
         {
+            RunHook(obj, NetworkHookOp.Started);
             Store.SaveStatus(obj.Def, obj.ClassIds.ToString(), obj.FloorSum, obj.Taints, record);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LibvirtError)
         {
             _backend.Stop(obj.Def, record);
+            RunHookIgnoringFailure(obj, NetworkHookOp.Stopped, end: true);
             Undo();
+            if (e is LibvirtError) throw;
             throw Err(VirErrorCode.SystemError, $"cannot save status file '{Store.StatusFile(obj.Name)}': {e.Message}");
         }
         obj.State = NetworkState.Active;
@@ -327,6 +334,7 @@ public sealed partial class NetworkDriver
         Publish(obj);
         try { Store.DeleteStatus(obj.Name); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         _backend.Stop(obj.Def, obj.Record ?? BackendRecord.Empty);
+        RunHookIgnoringFailure(obj, NetworkHookOp.Stopped, end: true);
         SetInactive(obj);
     }
 

@@ -63,6 +63,7 @@ public sealed partial class NetworkDriver
             else AllocatePort(obj, port);
             try
             {
+                RunHook(obj, NetworkHookOp.PortCreated, port: port);
                 AddPort(obj, port);
             }
             catch
@@ -109,6 +110,7 @@ public sealed partial class NetworkDriver
         {
             NetworkPortDef def = ActivePort(obj, port.Uuid);
             ReleasePort(obj, def);
+            RunHookIgnoringFailure(obj, NetworkHookOp.PortDeleted, port: def);
             try
             {
                 Store.DeletePort(obj.Name, def.Uuid);

@@ -71,6 +71,9 @@ public sealed class DaemonPaths
     /// <summary><see cref="NetworkConfigDir"/>/autostart.</summary>
     public string NetworkAutostartDir { get; private init; } = "";
 
+    /// <summary>The hook scripts: <c>/etc/libvirt/hooks</c> (<c>network</c>, <c>network.d/</c>).</summary>
+    public string HooksDir { get; private init; } = "";
+
     /// <summary>Status XML of active networks: <c>/run/libvirt/network</c> or <c>$XDG_RUNTIME_DIR/libvirt/network/lib</c>.</summary>
     public string NetworkStateDir { get; private init; } = "";
 
@@ -134,6 +137,8 @@ public sealed class DaemonPaths
             NetworkPidDir = priv ? R($"{RunStateDir}/libvirt/network") : R($"{runDir}/network/run"),
             DnsmasqStateDir = priv ? R($"{LocalStateDir}/lib/libvirt/dnsmasq") : R($"{runDir}/dnsmasq/lib"),
             NetworkDriverConfigFile = R($"{configDir}/network.conf"),
+            // LIBVIRT_HOOK_DIR is fixed at build time: the same for privileged and session daemons
+            HooksDir = R($"{SysConfDir}/libvirt/hooks"),
         };
     }
 

@@ -47,7 +47,7 @@ public sealed partial class RpcSession
     internal bool WantsInput => _readState == ReadState.Reading;
 
     /// <summary>Bytes of replies and events waiting to be sent.</summary>
-    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+    public long QueuedBytes => Volatile.Read(ref _queuedBytes);
 
     /// <summary>Where the transport puts received bytes (then <see cref="OnReceived"/>).</summary>
     internal Memory<byte> InputBuffer() => _input.GetMemory(ReceiveSegmentSize / 4);

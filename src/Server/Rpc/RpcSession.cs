@@ -73,7 +73,7 @@ public sealed partial class RpcSession : IRpcClient
     }
 
     private bool HasCapacity =>
-        Volatile.Read(ref _inFlight) < _limits.MaxClientRequests && Interlocked.Read(ref _queuedBytes) < _limits.MaxQueuedReplyBytes;
+        Volatile.Read(ref _inFlight) < _limits.MaxClientRequests && Volatile.Read(ref _queuedBytes) < _limits.MaxQueuedReplyBytes;
 
     private void ProcessPacket(in ReadOnlySequence<byte> packet)
     {
@@ -220,10 +220,10 @@ public sealed partial class RpcSession : IRpcClient
     /// libvirt drops a client whose queue is full: its events must not grow the daemon.</summary>
     public void SendMessage<T>(uint program, uint version, int procedure, in T body) where T : IXdrType<T>
     {
-        if (Interlocked.Read(ref _queuedBytes) >= _limits.MaxQueuedEventBytes)
+        if (Volatile.Read(ref _queuedBytes) >= _limits.MaxQueuedEventBytes)
         {
             if (!_closing)
-                Log.Warn($"client {Id}: {Interlocked.Read(ref _queuedBytes)} bytes of replies and events wait unsent (limit {_limits.MaxQueuedEventBytes}): it does not read; dropping the client");
+                Log.Warn($"client {Id}: {Volatile.Read(ref _queuedBytes)} bytes of replies and events wait unsent (limit {_limits.MaxQueuedEventBytes}): it does not read; dropping the client");
             Abort();
             return;
         }
