@@ -95,6 +95,29 @@ public sealed class LinuxBackendTests
     }
 
     [Test]
+    public void TheLinuxBackendIsTheDaemonsDefault()
+    {
+        // an empty VIRTNETWORKD_BACKEND is no choice: the daemon's own default applies
+        _daemon = DaemonProcess.Start(root: _root, networkNamespace: _ns, env: new Dictionary<string, string> { ["VIRTNETWORKD_BACKEND"] = "" });
+        string xml = Path.Combine(_root, "nat.xml");
+        File.WriteAllText(xml, Nat);
+        Assert.That(Virsh("net-define", xml).ExitCode, Is.Zero);
+        Assert.That(Virsh("net-start", "lbnat").ExitCode, Is.Zero, _daemon.Stderr);
+        Assert.That(BridgeExists(), Is.True, "the kernel got the bridge");
+        Assert.That(Virsh("net-destroy", "lbnat").ExitCode, Is.Zero);
+        Assert.That(BridgeExists(), Is.False);
+    }
+
+    [Test]
+    public void NoTestDaemonGetsTheLinuxBackendOutsideANamespace()
+    {
+        Assert.That(DaemonProcess.TestEnvironment(_root)["VIRTNETWORKD_BACKEND"], Is.EqualTo("inprocess"));
+        foreach (var choice in new[] { "linux", "" })
+            Assert.Throws<InvalidOperationException>(() => DaemonProcess.TestEnvironment(_root, new Dictionary<string, string> { ["VIRTNETWORKD_BACKEND"] = choice }));
+        Assert.That(DaemonProcess.TestEnvironment(_root, new Dictionary<string, string> { ["VIRTNETWORKD_BACKEND"] = "linux" }, _ns)["VIRTNETWORKD_BACKEND"], Is.EqualTo("linux"));
+    }
+
+    [Test]
     public void AStartThatFailsLeavesNothingBehind()
     {
         // the bridge name is taken by another device: the start fails before any rule is added
