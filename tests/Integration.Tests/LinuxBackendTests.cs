@@ -118,7 +118,7 @@ public sealed class LinuxBackendTests
     }
 
     [Test]
-    public void AStartThatFailsLeavesNothingBehind()
+    public void ABridgeNameTakenByAHostDeviceFailsTheStartAndLeavesNothingBehind()
     {
         // the bridge name is taken by another device: the start fails before any rule is added
         Assert.That(Tools.Run(_ip, ["-n", _ns, "link", "add", "vnlb0", "type", "veth", "peer", "name", "vnlbpeer"]).ExitCode, Is.Zero);
@@ -128,8 +128,12 @@ public sealed class LinuxBackendTests
         Assert.That(Virsh("net-define", xml).ExitCode, Is.Zero);
         var start = Virsh("net-start", "lbnat");
         Assert.That(start.ExitCode, Is.EqualTo(1));
-        Assert.That(start.Stderr, Does.Contain("error creating bridge interface vnlb0: File exists"));
-        Assert.That(Ruleset(), Does.Not.Contain("192.0.2.0/24"));
+        Assert.That(start.Stderr, Does.Contain("error: Failed to start network lbnat"));
+        Assert.That(start.Stderr, Does.Contain("error: error creating bridge interface vnlb0: File exists"), "libvirt's error (virNetDevBridgeCreate)");
+        Assert.That(Ruleset(), Does.Not.Contain("192.0.2.0/24").And.Not.Contain("vnlb0"));
+        Assert.That(Tools.Run(_ip, ["-n", _ns, "-d", "addr", "show", "vnlb0"]).Stdout, Does.Contain("veth").And.Not.Contain("192.0.2.1"),
+            "the host's device is untouched");
+        Assert.That(File.Exists(Path.Combine(_root, "run/libvirt/network/lbnat.xml")), Is.False, "no status file");
         Assert.That(Virsh("net-list", "--inactive", "--name").Stdout, Does.Contain("lbnat"));
     }
 }
