@@ -109,6 +109,21 @@ public sealed class LinuxBackendTests
     }
 
     [Test]
+    public void AnAutomaticBridgeNameSkipsTheHostsOwnDevices()
+    {
+        // virbr0 is taken by a device of the host (the namespace), not by a network
+        Assert.That(Tools.Run(_ip, ["-n", _ns, "link", "add", "virbr0", "type", "veth", "peer", "name", "vnlbpeer"]).ExitCode, Is.Zero);
+        StartDaemon();
+        string xml = Path.Combine(_root, "auto.xml");
+        File.WriteAllText(xml, "<network><name>lbauto</name><forward mode='nat'/><ip address='192.0.2.1' netmask='255.255.255.0'/></network>");
+        Assert.That(Virsh("net-define", xml).ExitCode, Is.Zero);
+        Assert.That(Virsh("net-dumpxml", "lbauto").Stdout, Does.Contain("<bridge name='virbr1'"), "virNetDevExists saw virbr0");
+        Assert.That(Virsh("net-start", "lbauto").ExitCode, Is.Zero, _daemon!.Stderr);
+        Assert.That(Tools.Run(_ip, ["-n", _ns, "-d", "link", "show", "virbr1"]).Stdout, Does.Contain("bridge"));
+        Assert.That(Virsh("net-destroy", "lbauto").ExitCode, Is.Zero);
+    }
+
+    [Test]
     public void NoTestDaemonGetsTheLinuxBackendOutsideANamespace()
     {
         Assert.That(DaemonProcess.TestEnvironment(_root)["VIRTNETWORKD_BACKEND"], Is.EqualTo("inprocess"));
