@@ -13,7 +13,7 @@ namespace VirtNetworkd.Benchmarks;
 /// <item><c>server</c> (default): RpcServer + RemoteDispatcher + NetworkDriver with the in-process
 /// backend, wired here as DaemonHost wires them, default limits, no logging set up.</item>
 /// <item><c>daemon</c>: the daemon itself, <c>virtnetworkd</c>'s Program.Main with
-/// VIRTNETWORKD_ROOT set to the folder: its config defaults, logging, PID file, signal handlers.
+/// VIRTNETWORKD_ROOT set to the folder and the in-process backend: its config defaults, logging, PID file, signal handlers.
 /// Stopped with SIGTERM to this process, which the daemon handles.</item>
 /// </list>
 /// </summary>
@@ -64,6 +64,8 @@ public sealed partial class InProcessDaemon : IAsyncDisposable
     {
         string root = Directory.CreateTempSubdirectory("vnd-daemon-bench-").FullName;
         Environment.SetEnvironmentVariable("VIRTNETWORKD_ROOT", root);
+        // the RPC stack is measured, not the kernel: the daemon's default (linux) would change the host
+        Environment.SetEnvironmentVariable("VIRTNETWORKD_BACKEND", "inprocess");
         var run = Task.Run(() => Server.Program.Main([]));
         // the socket folder: unix_sock_dir under the root (run/libvirt for root, else the runtime dir)
         var deadline = DateTime.UtcNow.AddSeconds(30);

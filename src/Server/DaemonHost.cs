@@ -158,18 +158,20 @@ public sealed class DaemonHost
 
     /// <summary>
     /// The network driver over the daemon's state folders. VIRTNETWORKD_BACKEND selects the host
-    /// backend; "inprocess" (bookkeeping only, no kernel changes) is the only one until the Linux
-    /// backend lands, so it is also the default until then.
+    /// backend: "linux" (the default: bridges, addresses, firewall rules in the daemon's network
+    /// namespace) or "inprocess" (bookkeeping only, the kernel untouched: for tests and tools that
+    /// must not change the host).
     /// </summary>
     private NetworkDriver.Driver.NetworkDriver StartNetworkDriver()
     {
-        string backendName = _env.GetNonEmpty("VIRTNETWORKD_BACKEND") ?? "inprocess";
+        string backendName = _env.GetNonEmpty("VIRTNETWORKD_BACKEND") ?? "linux";
         NetworkDriver.Driver.INetworkBackend backend = backendName switch
         {
             "inprocess" => new NetworkDriver.Driver.InProcessBackend(),
             "linux" => StartLinuxBackend(),
             _ => throw new InvalidOperationException($"unknown network backend '{backendName}' in VIRTNETWORKD_BACKEND (known: inprocess, linux)"),
         };
+        _log.Info($"network backend: {backendName}");
         var driver = new NetworkDriver.Driver.NetworkDriver(_paths.NetworkConfigDir, _paths.NetworkAutostartDir, _paths.NetworkStateDir, _env.Privileged, backend)
         {
             Hooks = new NetworkDriver.Driver.NetworkHooks(_paths.HooksDir, m => _log.Warn(m)),

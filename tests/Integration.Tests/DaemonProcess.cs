@@ -4,9 +4,10 @@ using System.Text;
 namespace VirtNetworkd.Integration.Tests;
 
 /// <summary>
-/// Our virtnetworkd as a real process, every path under a temporary VIRTNETWORKD_ROOT.
-/// VIRTNETWORKD_BINARY picks another build (the NativeAOT one); by default the build next to
-/// the tests runs through dotnet.
+/// Our virtnetworkd as a real process, every path under a temporary VIRTNETWORKD_ROOT, with the
+/// in-process backend unless a test asks for the Linux one (which it may only do for a daemon
+/// inside a network namespace of its own). VIRTNETWORKD_BINARY picks another build (the NativeAOT
+/// one); by default the build next to the tests runs through dotnet.
 /// </summary>
 public sealed class DaemonProcess : IDisposable
 {
@@ -48,6 +49,21 @@ public sealed class DaemonProcess : IDisposable
         return ("dotnet", [dll]);
     }
 
+    /// <summary>
+    /// The environment a test's daemon runs with: its root, and VIRTNETWORKD_BACKEND=inprocess
+    /// (the daemon's default is linux, which changes the kernel) unless <paramref name="env"/> says
+    /// otherwise. A Linux backend outside a namespace of the test's would change the host's own
+    /// interfaces and firewall: refused.
+    /// </summary>
+    public static Dictionary<string, string> TestEnvironment(string root, IDictionary<string, string>? env = null, string? networkNamespace = null)
+    {
+        var result = new Dictionary<string, string> { ["VIRTNETWORKD_ROOT"] = root, ["VIRTNETWORKD_BACKEND"] = "inprocess" };
+        if (env is not null) foreach (var (k, v) in env) result[k] = v;
+        if (result["VIRTNETWORKD_BACKEND"] != "inprocess" && networkNamespace is null)
+            throw new InvalidOperationException($"a test asked for VIRTNETWORKD_BACKEND={result["VIRTNETWORKD_BACKEND"]} outside a network namespace: it would change the host's own network");
+        return result;
+    }
+
     /// <summary>Starts the daemon; <paramref name="config"/> (if any) is written to the default config path first.</summary>
     public static DaemonProcess Start(string? config = null, string[]? args = null, string? root = null,
         IDictionary<string, string>? env = null, bool waitForSocket = true, string? networkNamespace = null)
@@ -61,6 +77,7 @@ public sealed class DaemonProcess : IDisposable
         // a daemon killed with SIGKILL leaves its socket file: wait for the new one, not the old
         var stale = Path.Combine(root, "run/libvirt/virtnetworkd-sock");
         if (waitForSocket && File.Exists(stale)) File.Delete(stale);
+        var environment = TestEnvironment(root, env, networkNamespace);
         var (file, prefix) = Command();
         if (networkNamespace is not null)
         {
@@ -70,11 +87,10 @@ public sealed class DaemonProcess : IDisposable
         }
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in prefix.Concat(args ?? [])) psi.ArgumentList.Add(a);
-        psi.Environment["VIRTNETWORKD_ROOT"] = root;
         psi.Environment.Remove("LISTEN_PID");
         psi.Environment.Remove("LISTEN_FDS");
         psi.Environment.Remove("NOTIFY_SOCKET");
-        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
         var process = Process.Start(psi)!;
         var d = new DaemonProcess(root, process);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (d._stdout) d._stdout.AppendLine(e.Data); };

@@ -14,7 +14,7 @@ public class HostProcessTests
         var root = DaemonProcess.NewRoot();
         try
         {
-            return Tools.Run(file, prefix.Concat(args), env: new Dictionary<string, string> { ["VIRTNETWORKD_ROOT"] = root }, timeoutMs: 30_000);
+            return Tools.Run(file, prefix.Concat(args), env: DaemonProcess.TestEnvironment(root), timeoutMs: 30_000);
         }
         finally
         {
@@ -159,7 +159,7 @@ public class HostProcessTests
     {
         var root = DaemonProcess.NewRoot();
         var (file, prefix) = DaemonProcess.Command();
-        var r = Tools.Run(file, prefix.Concat(["-d"]), env: new Dictionary<string, string> { ["VIRTNETWORKD_ROOT"] = root }, timeoutMs: 30_000);
+        var r = Tools.Run(file, prefix.Concat(["-d"]), env: DaemonProcess.TestEnvironment(root), timeoutMs: 30_000);
         string pidFile = Path.Combine(root, "run/virtnetworkd.pid");
         try
         {
@@ -190,7 +190,7 @@ public class HostProcessTests
         var psi = new ProcessStartInfo(activate) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var a in new[] { "-l", rw, "-l", ro, "-l", admin, "--fdname=virtnetworkd.socket:virtnetworkd-ro.socket:virtnetworkd-admin.socket", file }.Concat(prefix))
             psi.ArgumentList.Add(a);
-        psi.Environment["VIRTNETWORKD_ROOT"] = root;
+        foreach (var (k, v) in DaemonProcess.TestEnvironment(root)) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         try
         {

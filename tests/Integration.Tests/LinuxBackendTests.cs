@@ -95,7 +95,45 @@ public sealed class LinuxBackendTests
     }
 
     [Test]
-    public void AStartThatFailsLeavesNothingBehind()
+    public void TheLinuxBackendIsTheDaemonsDefault()
+    {
+        // an empty VIRTNETWORKD_BACKEND is no choice: the daemon's own default applies
+        _daemon = DaemonProcess.Start(root: _root, networkNamespace: _ns, env: new Dictionary<string, string> { ["VIRTNETWORKD_BACKEND"] = "" });
+        string xml = Path.Combine(_root, "nat.xml");
+        File.WriteAllText(xml, Nat);
+        Assert.That(Virsh("net-define", xml).ExitCode, Is.Zero);
+        Assert.That(Virsh("net-start", "lbnat").ExitCode, Is.Zero, _daemon.Stderr);
+        Assert.That(BridgeExists(), Is.True, "the kernel got the bridge");
+        Assert.That(Virsh("net-destroy", "lbnat").ExitCode, Is.Zero);
+        Assert.That(BridgeExists(), Is.False);
+    }
+
+    [Test]
+    public void AnAutomaticBridgeNameSkipsTheHostsOwnDevices()
+    {
+        // virbr0 is taken by a device of the host (the namespace), not by a network
+        Assert.That(Tools.Run(_ip, ["-n", _ns, "link", "add", "virbr0", "type", "veth", "peer", "name", "vnlbpeer"]).ExitCode, Is.Zero);
+        StartDaemon();
+        string xml = Path.Combine(_root, "auto.xml");
+        File.WriteAllText(xml, "<network><name>lbauto</name><forward mode='nat'/><ip address='192.0.2.1' netmask='255.255.255.0'/></network>");
+        Assert.That(Virsh("net-define", xml).ExitCode, Is.Zero);
+        Assert.That(Virsh("net-dumpxml", "lbauto").Stdout, Does.Contain("<bridge name='virbr1'"), "virNetDevExists saw virbr0");
+        Assert.That(Virsh("net-start", "lbauto").ExitCode, Is.Zero, _daemon!.Stderr);
+        Assert.That(Tools.Run(_ip, ["-n", _ns, "-d", "link", "show", "virbr1"]).Stdout, Does.Contain("bridge"));
+        Assert.That(Virsh("net-destroy", "lbauto").ExitCode, Is.Zero);
+    }
+
+    [Test]
+    public void NoTestDaemonGetsTheLinuxBackendOutsideANamespace()
+    {
+        Assert.That(DaemonProcess.TestEnvironment(_root)["VIRTNETWORKD_BACKEND"], Is.EqualTo("inprocess"));
+        foreach (var choice in new[] { "linux", "" })
+            Assert.Throws<InvalidOperationException>(() => DaemonProcess.TestEnvironment(_root, new Dictionary<string, string> { ["VIRTNETWORKD_BACKEND"] = choice }));
+        Assert.That(DaemonProcess.TestEnvironment(_root, new Dictionary<string, string> { ["VIRTNETWORKD_BACKEND"] = "linux" }, _ns)["VIRTNETWORKD_BACKEND"], Is.EqualTo("linux"));
+    }
+
+    [Test]
+    public void ABridgeNameTakenByAHostDeviceFailsTheStartAndLeavesNothingBehind()
     {
         // the bridge name is taken by another device: the start fails before any rule is added
         Assert.That(Tools.Run(_ip, ["-n", _ns, "link", "add", "vnlb0", "type", "veth", "peer", "name", "vnlbpeer"]).ExitCode, Is.Zero);
@@ -105,8 +143,12 @@ public sealed class LinuxBackendTests
         Assert.That(Virsh("net-define", xml).ExitCode, Is.Zero);
         var start = Virsh("net-start", "lbnat");
         Assert.That(start.ExitCode, Is.EqualTo(1));
-        Assert.That(start.Stderr, Does.Contain("error creating bridge interface vnlb0: File exists"));
-        Assert.That(Ruleset(), Does.Not.Contain("192.0.2.0/24"));
+        Assert.That(start.Stderr, Does.Contain("error: Failed to start network lbnat"));
+        Assert.That(start.Stderr, Does.Contain("error: error creating bridge interface vnlb0: File exists"), "libvirt's error (virNetDevBridgeCreate)");
+        Assert.That(Ruleset(), Does.Not.Contain("192.0.2.0/24").And.Not.Contain("vnlb0"));
+        Assert.That(Tools.Run(_ip, ["-n", _ns, "-d", "addr", "show", "vnlb0"]).Stdout, Does.Contain("veth").And.Not.Contain("192.0.2.1"),
+            "the host's device is untouched");
+        Assert.That(File.Exists(Path.Combine(_root, "run/libvirt/network/lbnat.xml")), Is.False, "no status file");
         Assert.That(Virsh("net-list", "--inactive", "--name").Stdout, Does.Contain("lbnat"));
     }
 }

@@ -120,4 +120,97 @@ public sealed class VirtualNetworkStepsKernelTests
         Assert.That(Links(), Is.EqualTo(new[] { "lo" }), "the bridge, its addresses and routes are gone");
         Assert.That(Ip("route", "show", "198.51.100.0/24").Stdout, Is.Empty);
     }
+
+    [Test]
+    public void MacTableManagerLibvirtTurnsOnTheBridgesVlanFiltering()
+    {
+        var libvirt = Start("<network><name>mtm</name><forward mode='nat'/><bridge name='vnbr7' macTableManager='libvirt'/><ip address='10.9.7.1' prefix='24'/></network>");
+        Start("<network><name>kern</name><forward mode='nat'/><bridge name='vnbr8'/><ip address='10.9.6.1' prefix='24'/></network>");
+        int Filtering(string bridge) => IpJson("-d", "link", "show", bridge)[0].GetProperty("linkinfo").GetProperty("info_data").GetProperty("vlan_filtering").GetInt32();
+        Assert.That(Filtering("vnbr8"), Is.EqualTo(0), "the kernel's own MAC table manager: left as the kernel made it");
+        // what this kernel can do, asked of iproute2 on a bridge of its own
+        Assert.That(Ip("link", "add", "vnprobe0", "type", "bridge").ExitCode, Is.Zero);
+        bool supported = Ip("link", "set", "vnprobe0", "type", "bridge", "vlan_filtering", "1").ExitCode == 0;
+        TestContext.Out.WriteLine($"bridge VLAN filtering in this kernel: {supported}");
+        if (supported)
+        {
+            Assert.That(Filtering("vnbr7"), Is.EqualTo(1));
+            Assert.That(libvirt.Warnings, Is.Empty);
+        }
+        else
+        {
+            Assert.That(Ip("link", "show", "vnbr7").ExitCode, Is.Zero, "the network starts without it");
+            Assert.That(libvirt.Warnings, Has.One.Contains("the kernel has no bridge VLAN filtering"));
+        }
+    }
+
+    /// <summary>A router in namespace R advertises itself on a veth to ours: the kernel adds a
+    /// default route with RTF_ADDRCONF, as on a host whose IPv6 comes from router advertisements.</summary>
+    private string AddRouterAdvertisedDefaultRoute()
+    {
+        string router = "vndra" + Guid.NewGuid().ToString("N")[..8];
+        Assert.That(Tools.Run(_ip, ["netns", "add", router]).ExitCode, Is.Zero);
+        _extraNamespaces.Add(router);
+        // no duplicate address detection: the link-local addresses are usable at once
+        Assert.That(Tools.Run(_ip, ["netns", "exec", router, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"]).ExitCode, Is.Zero);
+        _host.WriteSysctl("net/ipv6/conf/default/accept_dad", "0", ignoreMissing: false);
+        Assert.That(Ip("link", "add", "vnup0", "type", "veth", "peer", "name", "vnrouter0", "netns", router).ExitCode, Is.Zero);
+        Assert.That(Ip("link", "set", "vnup0", "up").ExitCode, Is.Zero);
+        Assert.That(Tools.Run(_ip, ["-n", router, "link", "set", "vnrouter0", "up"]).ExitCode, Is.Zero);
+        const string advertise = """
+            import socket, struct, sys
+            s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+            index = socket.if_nametoindex('vnrouter0')
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+            # router advertisement: hop limit 64, router lifetime 1800 s
+            s.sendto(struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 1800, 0, 0), ('ff02::1', 0, 0, index))
+            """;
+        for (int i = 0; i < 50; i++)
+        {
+            // the sender's link-local address appears once its link has carrier
+            Tools.Run(_ip, ["netns", "exec", router, "/usr/bin/python3", "-c", advertise]);
+            if (Ip("-6", "route", "show", "default").Stdout.Contains("proto ra", StringComparison.Ordinal)) return router;
+            Thread.Sleep(100);
+        }
+        Assert.Fail("no router-advertised default route appeared");
+        return router;
+    }
+
+    private readonly List<string> _extraNamespaces = [];
+
+    [TearDown]
+    public void RemoveExtraNamespaces()
+    {
+        foreach (var ns in _extraNamespaces) Tools.Run(_ip, ["netns", "del", ns]);
+        _extraNamespaces.Clear();
+    }
+
+    private const string Nat6 = """
+        <network><name>nat6</name><forward mode='nat'/><bridge name='vnbr9'/>
+        <ip address='192.0.2.1' netmask='255.255.255.0'/><ip family='ipv6' address='2001:db8:9::1' prefix='64'/></network>
+        """;
+
+    [Test]
+    public void IPv6ForwardingIsRefusedWhileARouterAdvertisedRouteWouldBeFlushed()
+    {
+        AddRouterAdvertisedDefaultRoute();
+        Assert.That(_host.ReadSysctl("net/ipv6/conf/vnup0/accept_ra"), Is.EqualTo("1"));
+        var e = Assert.Throws<LibvirtError>(() => Start(Nat6))!;
+        Assert.That(e.Message, Is.EqualTo("internal error: Check the host setup: interface vnup0 has kernel autoconfigured IPv6 routes and enabling forwarding without accept_ra set to 2 will cause the kernel to flush them, breaking networking."));
+        Assert.That(Links(), Is.EqualTo(new[] { "lo", "vnup0" }), "the bridge is gone again");
+        Assert.That(_host.ReadSysctl("net/ipv4/ip_forward"), Is.EqualTo("0"), "no forwarding turned on, not even IPv4's");
+        Assert.That(_host.ReadSysctl("net/ipv6/conf/all/forwarding"), Is.EqualTo("0"));
+
+        // an IPv4-only network does not turn IPv6 forwarding on: no check
+        var v4 = Start("<network><name>nat4</name><forward mode='nat'/><bridge name='vnbr10'/><ip address='10.9.5.1' prefix='24'/></network>");
+        VirtualNetworkSteps.Stop(_host, v4.Record);
+
+        // accept_ra=2 keeps the advertised routes while forwarding: the start goes on, the route stays
+        _host.WriteSysctl("net/ipv6/conf/vnup0/accept_ra", "2", ignoreMissing: false);
+        var c = Start(Nat6);
+        Assert.That(_host.ReadSysctl("net/ipv6/conf/all/forwarding"), Is.EqualTo("1"));
+        Assert.That(Ip("-6", "route", "show", "default").Stdout, Does.Contain("proto ra"));
+        VirtualNetworkSteps.Stop(_host, c.Record);
+    }
 }

@@ -118,4 +118,18 @@ public sealed class NetlinkMessageTests
         Assert.That((link.Index, link.Name, link.IsUp, link.Mtu, link.Master), Is.EqualTo((42, "vnbr0", true, 1500u, 7)));
         Assert.That(link.Address, Is.EqualTo(new byte[] { 0x52, 0x54, 0, 1, 2, 3 }));
     }
+
+    [Test]
+    public void SetVlanFilteringIsTheBytesIpLinkSetTypeBridgeWouldSend()
+    {
+        byte[] expected =
+        [
+            60, 0, 0, 0, /* len */ 16, 0, /* RTM_NEWLINK */ 5, 0, /* REQUEST|ACK */ 3, 0, 0, 0, /* seq */ 0, 0, 0, 0, /* pid */
+            0, 0, 0, 0, /* family, pad, type */ 8, 0, 0, 0, /* index */ 0, 0, 0, 0, /* flags */ 0, 0, 0, 0, /* change */
+            28, 0, 18, 128, /* IFLA_LINKINFO, nested */
+            11, 0, 1, 0, (byte)'b', (byte)'r', (byte)'i', (byte)'d', (byte)'g', (byte)'e', 0, 0, /* IFLA_INFO_KIND */
+            12, 0, 2, 128, /* IFLA_INFO_DATA, nested */ 5, 0, 7, 0, 1, 0, 0, 0, /* IFLA_BR_VLAN_FILTERING = 1 */
+        ];
+        Assert.That(RtnlRequest.SetVlanFiltering(3, 8, enable: true), Is.EqualTo(expected));
+    }
 }

@@ -64,14 +64,33 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private static bool IsVirtual(NetworkDef def) =>
         def.Forward.Type is ForwardType.None or ForwardType.Nat or ForwardType.Route or ForwardType.Open;
 
+    /// <summary>The start steps of a virtual network, in libvirt's order: the firewall after the
+    /// bridge's sysctls, before its addresses.</summary>
+    private List<StartStep<VirtualNetworkStart>> VirtualSteps()
+    {
+        var steps = VirtualNetworkSteps.Bridge.ToList();
+        steps.Insert(3, new StartStep<VirtualNetworkStart>("firewall", AddFirewall, RemoveFirewall));
+        return steps;
+    }
+
+    /// <summary>The names of a virtual network's start steps, in order (for the failure tests).</summary>
+    internal IReadOnlyList<string> StepNames => VirtualSteps().ConvertAll(s => s.Name);
+
+    /// <summary>
+    /// Tests only (internal, never set by the daemon): called with each step's name before the
+    /// step runs; what it throws fails the start there, as a real failure of that step would
+    /// before it changed anything.
+    /// </summary>
+    internal Action<string>? BeforeStep { get; set; }
+
     public BackendRecord Start(NetworkDef def)
     {
         ArgumentNullException.ThrowIfNull(def);
         if (!IsVirtual(def)) return BackendRecord.Empty;
         var context = new VirtualNetworkStart(_host, def);
-        // libvirt's order: the firewall after the bridge's sysctls, before its addresses
-        var steps = VirtualNetworkSteps.Bridge.ToList();
-        steps.Insert(3, new StartStep<VirtualNetworkStart>("firewall", AddFirewall, RemoveFirewall));
+        var steps = VirtualSteps();
+        if (BeforeStep is { } before)
+            steps = steps.ConvertAll(s => s with { Do = c => { before(s.Name); s.Do(c); } });
         StepRunner.Run(steps, context, (step, e) => _log($"network '{def.Name}': undoing '{step}' failed: {e.Message}"));
         foreach (string w in context.Warnings) _log($"network '{def.Name}': {w}");
         _running[def.Uuid] = (context.Record.LiveDefinition ?? def, context.Record);

@@ -32,6 +32,9 @@ public sealed class LinuxHost : IDisposable
 
     public string ReadSysctl(string path) => InNamespace(() => File.ReadAllText("/proc/sys/" + path).Trim());
 
+    /// <summary>Reads a file from the namespace's thread (for /proc/thread-self/net/…).</summary>
+    public string ReadFile(string path) => InNamespace(() => File.ReadAllText(path));
+
     private T InNamespace<T>(Func<T> work) => _namespace is null ? work() : _namespace.Run(work);
 
     public void Dispose()

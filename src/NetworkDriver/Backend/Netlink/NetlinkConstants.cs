@@ -25,7 +25,7 @@ public static class Nl
         IflaMaster = 10, IflaProtInfo = 12, IflaLinkInfo = 18, IflaInfoKind = 1, IflaInfoData = 2;
 
     // IFLA_BR_* (bridge attributes inside IFLA_INFO_DATA)
-    public const ushort IflaBrForwardDelay = 1, IflaBrStpState = 5;
+    public const ushort IflaBrForwardDelay = 1, IflaBrStpState = 5, IflaBrVlanFiltering = 7;
 
     // IFLA_BRPORT_* (inside IFLA_PROTINFO, family AF_BRIDGE)
     public const ushort IflaBrportLearning = 8, IflaBrportUnicastFlood = 9;

@@ -6,7 +6,7 @@ namespace VirtNetworkd.NetworkDriver.Backend.Netlink;
 public sealed class NetlinkErrorException(int errno, string operation)
     : Exception($"{operation}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})")
 {
-    public const int EExist = 17, ENoDev = 19, ENoEnt = 2, EPerm = 1;
+    public const int EExist = 17, ENoDev = 19, ENoEnt = 2, EPerm = 1, EOpNotSupp = 95;
     public int Errno { get; } = errno;
 }
 

@@ -52,6 +52,10 @@ public sealed class RtNetlinkClient(NetlinkSocket socket) : IDisposable
 
     public void SetMaster(int index, int master) => socket.Ack(RtnlRequest.SetMaster(socket.NextSequence(), index, master), $"set link {index} master {master}");
 
+    /// <summary>A bridge's vlan_filtering (virNetDevBridgeSetVlanFiltering).</summary>
+    public void SetVlanFiltering(int index, bool enable) =>
+        socket.Ack(RtnlRequest.SetVlanFiltering(socket.NextSequence(), index, enable), $"set bridge {index} vlan_filtering {(enable ? 1 : 0)}");
+
     public void SetPortLearningAndFlood(int index, bool learning, bool flood) =>
         socket.Ack(RtnlRequest.SetPortLearningAndFlood(socket.NextSequence(), index, learning, flood), $"set bridge port {index} learning/flood");
 

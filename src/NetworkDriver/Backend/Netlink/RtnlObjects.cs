@@ -137,6 +137,19 @@ public static class RtnlRequest
     public static byte[] SetMaster(uint sequence, int index, int master) =>
         new NetlinkWriter(Nl.NewLink, Nl.FRequest | Nl.FAck, sequence).IfInfo(Nl.AfUnspec, index).AttrU32(Nl.IflaMaster, (uint)master).ToArray();
 
+    /// <summary>RTM_NEWLINK on an existing bridge (ip link set dev BR type bridge vlan_filtering 0|1).</summary>
+    public static byte[] SetVlanFiltering(uint sequence, int index, bool enable)
+    {
+        var w = new NetlinkWriter(Nl.NewLink, Nl.FRequest | Nl.FAck, sequence).IfInfo(Nl.AfUnspec, index);
+        int info = w.BeginNest(Nl.IflaLinkInfo);
+        w.AttrString(Nl.IflaInfoKind, "bridge");
+        int data = w.BeginNest(Nl.IflaInfoData);
+        w.AttrU8(Nl.IflaBrVlanFiltering, enable ? (byte)1 : (byte)0);
+        w.EndNest(data);
+        w.EndNest(info);
+        return w.ToArray();
+    }
+
     /// <summary>A bridge port's learning and unicast flooding (macTableManager='libvirt' turns both off).</summary>
     public static byte[] SetPortLearningAndFlood(uint sequence, int index, bool learning, bool flood)
     {
