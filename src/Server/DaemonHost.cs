@@ -193,7 +193,10 @@ public sealed class DaemonHost
         string? firewallBackend = null;
         if (File.Exists(file) && LibvirtConfParser.ReadFile(file).TryGetString("firewall_backend", out var value)) firewallBackend = value;
         var config = NetworkDriver.Driver.NetworkDriverConfig.Load(file, firewallBackend, log: m => _log.Info(m));
-        return new NetworkDriver.Backend.Linux.LinuxBackend(config.FirewallBackend, m => _log.Warn(m));
+        // dnsmasq's --dhcp-script: the leases helper next to the daemon, unless VIRTNETWORKD_LEASES_HELPER names another
+        var dnsmasq = new NetworkDriver.Backend.Dnsmasq.DnsmasqSettings(_paths.DnsmasqStateDir, _paths.NetworkPidDir,
+            _env.GetNonEmpty(NetworkDriver.Backend.Dnsmasq.DnsmasqSettings.LeasesHelperVariable) ?? NetworkDriver.Backend.Dnsmasq.DnsmasqSettings.DefaultLeasesHelper);
+        return new NetworkDriver.Backend.Linux.LinuxBackend(config.FirewallBackend, m => _log.Warn(m), dnsmasq: dnsmasq);
     }
 
     private ListenerAuth AuthFor(ListenerRole role) => role switch

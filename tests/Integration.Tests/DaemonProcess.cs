@@ -143,12 +143,34 @@ public sealed class DaemonProcess : IDisposable
         {
         }
         Process.Dispose();
+        KillDnsmasqs(Root);
         try
         {
             Directory.Delete(Root, recursive: true);
         }
         catch (IOException)
         {
+        }
+    }
+
+    /// <summary>
+    /// The dnsmasqs the Linux backend started for networks under <paramref name="root"/> (and
+    /// their --dhcp-script helpers): they daemonize, so killing the daemon's process tree leaves
+    /// them running, in a namespace the test is about to delete.
+    /// </summary>
+    public static void KillDnsmasqs(string root)
+    {
+        string prefix = "--conf-file=" + root.TrimEnd('/') + "/";
+        foreach (string dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            try
+            {
+                string[] argv = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                if (Path.GetFileName(argv[0]) == "dnsmasq" && argv.Any(a => a.StartsWith(prefix, StringComparison.Ordinal))) Tools.Kill(pid, "KILL");
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
         }
     }
 }

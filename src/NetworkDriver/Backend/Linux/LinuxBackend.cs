@@ -1,3 +1,4 @@
+using VirtNetworkd.NetworkDriver.Backend.Dnsmasq;
 using VirtNetworkd.NetworkDriver.Backend.Firewall;
 using VirtNetworkd.NetworkDriver.Driver;
 using VirtNetworkd.NetworkDriver.Xml;
@@ -11,7 +12,9 @@ namespace VirtNetworkd.NetworkDriver.Backend.Linux;
 /// (rtnetlink and /proc/sys, <see cref="VirtualNetworkSteps"/>) and the firewall rules (one
 /// nftables or iptables-restore transaction; the removal plan kept in the record); destroy undoes
 /// both, also after a daemon restart, from the record in the status file; rules someone else
-/// removes are noticed within a second or two and added again. Not yet: dnsmasq, bandwidth, the
+/// removes are noticed within a second or two and added again; dnsmasq for DHCP and DNS
+/// (<see cref="DnsmasqDaemon"/>), adopted after a daemon restart and started again within a
+/// second when it dies (<see cref="ExitWatch"/> → <see cref="Fault"/> → Reconcile). Not yet: bandwidth, the
 /// device pools of the other forward modes (they start with no host work, as with the
 /// in-process backend).
 /// </summary>
@@ -30,8 +33,19 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private readonly Timer _firewallWatch;
     private int _checking;
 
-    public LinuxBackend(FirewallBackendType firewallBackend, Action<string> log, string? namespacePath = null, IFirewallRunner? runner = null)
+    private readonly DnsmasqDaemon _dnsmasq;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, ExitWatch> _dnsmasqWatches = new();
+
+    /// <summary>
+    /// <paramref name="dnsmasq"/>: where dnsmasq's files go and its --dhcp-script (default:
+    /// libvirt's folders, the leases helper next to the daemon); with a
+    /// <paramref name="namespacePath"/> and no settings, dnsmasq runs in that namespace too.
+    /// </summary>
+    public LinuxBackend(FirewallBackendType firewallBackend, Action<string> log, string? namespacePath = null, IFirewallRunner? runner = null,
+        DnsmasqSettings? dnsmasq = null)
     {
+        _dnsmasq = new DnsmasqDaemon((dnsmasq ?? DnsmasqSettings.Default) with { NamespacePath = dnsmasq?.NamespacePath ?? namespacePath },
+            new DnsmasqCapsProbe(), log);
         _host = new LinuxHost(namespacePath);
         _firewallBackend = firewallBackend;
         _log = log;
@@ -70,6 +84,8 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     {
         var steps = VirtualNetworkSteps.Bridge.ToList();
         steps.Insert(3, new StartStep<VirtualNetworkStart>("firewall", AddFirewall, RemoveFirewall));
+        // libvirt's order: dnsmasq after IP forwarding (networkStartNetworkVirtual)
+        steps.Add(new StartStep<VirtualNetworkStart>("dnsmasq", StartDnsmasq, StopDnsmasq));
         return steps;
     }
 
@@ -94,7 +110,39 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         StepRunner.Run(steps, context, (step, e) => _log($"network '{def.Name}': undoing '{step}' failed: {e.Message}"));
         foreach (string w in context.Warnings) _log($"network '{def.Name}': {w}");
         _running[def.Uuid] = (context.Record.LiveDefinition ?? def, context.Record);
+        if (context.Record.DnsmasqPid is { } pid) WatchDnsmasq(context.Record.LiveDefinition ?? def, pid);
         return context.Record;
+    }
+
+    private void StartDnsmasq(VirtualNetworkStart c)
+    {
+        if (c.Def.Ips.Count == 0) return;
+        c.Record = c.Record with { DnsmasqPid = _dnsmasq.Start(c.Record.LiveDefinition ?? c.Def) };
+    }
+
+    private void StopDnsmasq(VirtualNetworkStart c)
+    {
+        if (c.Record.DnsmasqPid is { } pid) _dnsmasq.Stop(c.Def, pid);
+    }
+
+    /// <summary>Supervision (beyond libvirt, which leaves the network without DHCP): a dnsmasq that exits
+    /// by itself is a fault; the driver's Reconcile starts another.</summary>
+    private void WatchDnsmasq(NetworkDef def, int pid)
+    {
+        if (_dnsmasqWatches.TryGetValue(def.Uuid, out var old) && old.Pid == pid) return;
+        var watch = new ExitWatch(pid, () =>
+        {
+            if (!_running.ContainsKey(def.Uuid)) return;
+            _log($"network '{def.Name}': dnsmasq (pid {pid}) exited; starting it again");
+            Fault?.Invoke(this, new BackendFaultEventArgs(def.Name, def.Uuid, $"dnsmasq (pid {pid}) of network '{def.Name}' exited", NetworkGone: false));
+        });
+        _dnsmasqWatches[def.Uuid] = watch;
+        old?.Dispose();
+    }
+
+    private void UnwatchDnsmasq(Guid uuid)
+    {
+        if (_dnsmasqWatches.TryRemove(uuid, out var watch)) watch.Dispose();
     }
 
     private void AddFirewall(VirtualNetworkStart c)
@@ -115,6 +163,9 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         ArgumentNullException.ThrowIfNull(def);
         ArgumentNullException.ThrowIfNull(record);
         _running.TryRemove(def.Uuid, out _);
+        UnwatchDnsmasq(def.Uuid);
+        if (record.DnsmasqPid is { } pid) _dnsmasq.Stop(def, pid);
+        else if (_dnsmasq.Find(def, null) is { } found) _dnsmasq.Stop(def, found); // started by a daemon that died before saving the record
         if (record.FirewallRemoval is { } plan) _firewall.Remove(plan);
         try
         {
@@ -127,7 +178,48 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         _qos.Stop(def, record);
     }
 
-    public BackendRecord UpdateLive(NetworkDef oldDef, NetworkDef newDef, BackendRecord record, int section, int command) => record;
+    public BackendRecord UpdateLive(NetworkDef oldDef, NetworkDef newDef, BackendRecord record, int section, int command)
+    {
+        ArgumentNullException.ThrowIfNull(oldDef);
+        ArgumentNullException.ThrowIfNull(newDef);
+        ArgumentNullException.ThrowIfNull(record);
+        if (!IsVirtual(newDef)) return record;
+        record = UpdateDnsmasq(oldDef, newDef, record, section);
+        _running[newDef.Uuid] = (newDef, record);
+        return record;
+    }
+
+    /// <summary>networkUpdate's dnsmasq part: which sections restart dnsmasq (what is in its .conf,
+    /// which it cannot reread once it runs as "nobody") and which only rewrite the hosts files and SIGHUP it.</summary>
+    private BackendRecord UpdateDnsmasq(NetworkDef oldDef, NetworkDef newDef, BackendRecord record, int section)
+    {
+        const int Bridge = 1, Domain = 2, Ip = 3, IpDhcpHost = 4, IpDhcpRange = 5, DnsHost = 10, DnsTxt = 11, DnsSrv = 12;
+        int? pid = record.DnsmasqPid;
+        switch (section)
+        {
+            case Bridge or Domain or Ip or IpDhcpRange or DnsTxt or DnsSrv:
+                UnwatchDnsmasq(newDef.Uuid);
+                pid = _dnsmasq.Restart(newDef, pid);
+                break;
+            case IpDhcpHost:
+                static bool DhcpActive(NetworkDef d) => d.Ips.Any(i => i.Address.IsIPv4 && (i.Ranges.Count > 0 || i.Hosts.Count > 0 || i.TftpRoot is not null));
+                if (DhcpActive(oldDef) != DhcpActive(newDef))
+                {
+                    UnwatchDnsmasq(newDef.Uuid);
+                    pid = _dnsmasq.Restart(newDef, pid);
+                }
+                pid = _dnsmasq.Refresh(newDef, pid);
+                break;
+            case DnsHost:
+                pid = _dnsmasq.Refresh(newDef, pid);
+                break;
+            default:
+                return record;
+        }
+        if (pid is { } p) WatchDnsmasq(newDef, p);
+        else UnwatchDnsmasq(newDef.Uuid);
+        return record with { DnsmasqPid = pid };
+    }
 
     /// <summary>
     /// At start-up, on SIGHUP and after a fault: a network whose bridge is gone did not survive (a
@@ -152,8 +244,24 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
             record = record with { FirewallRemoval = added };
             _log($"network '{def.Name}': its firewall rules were missing (removed by someone else): added them again");
         }
+        record = ReconcileDnsmasq(def, record);
         _running[def.Uuid] = (def, record);
         return new(true, record);
+    }
+
+    /// <summary>networkUpdateState's dnsmasq part: adopt the dnsmasq that still serves the network
+    /// (pid file and command line), or start one when it is needed and gone.</summary>
+    private BackendRecord ReconcileDnsmasq(NetworkDef def, BackendRecord record)
+    {
+        if (def.Ips.Count == 0 || !DnsmasqConfig.IsNeeded(def)) return record;
+        int? pid = _dnsmasq.Find(def, record.DnsmasqPid);
+        if (pid is null)
+        {
+            pid = _dnsmasq.Start(def);
+            _log($"network '{def.Name}': dnsmasq was not running: started it again (pid {pid})");
+        }
+        WatchDnsmasq(def, pid!.Value);
+        return record.DnsmasqPid == pid ? record : record with { DnsmasqPid = pid };
     }
 
     public bool DeviceExists(string name) => _host.Netlink.GetLink(name) is not null;
@@ -170,6 +278,7 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     public void Dispose()
     {
         _firewallWatch.Dispose();
+        foreach (var w in _dnsmasqWatches.Values) w.Dispose();
         _host.Dispose();
     }
 }
