@@ -96,7 +96,8 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         ArgumentNullException.ThrowIfNull(def);
         ArgumentNullException.ThrowIfNull(record);
         _running.TryRemove(def.Uuid, out _);
-        if (record.FirewallRemoval is { } plan) _firewall.Remove(plan);
+        record = Adopted(def, record);
+        RemoveFirewallRules(def, record);
         try
         {
             VirtualNetworkSteps.Stop(_host, record);
@@ -107,6 +108,27 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         }
         _qos.Stop(def, record);
     }
+
+    /// <summary>networkRemoveFirewallRules: the plan in the record, or, for a network libvirt
+    /// before 10.4 started (no plan in its status file), its old-style iptables rules.</summary>
+    private void RemoveFirewallRules(NetworkDef def, BackendRecord record)
+    {
+        if (record.FirewallRemoval is { } plan) _firewall.Remove(plan);
+        else if (LegacyFirewallRemoval.Applies(def, record) && LegacyFirewallRemoval.Plan(def) is { } legacy)
+        {
+            _log($"network '{def.Name}': no firewall removal plan in its status (started by libvirt before 10.4): removing its iptables rules as libvirt added them");
+            _firewall.Remove(legacy);
+        }
+    }
+
+    /// <summary>
+    /// A record read from a status file libvirt wrote has no element of ours: libvirt's networks
+    /// of a virtual mode always run on a bridge libvirt created (and deletes at shutdown).
+    /// </summary>
+    private static BackendRecord Adopted(NetworkDef def, BackendRecord record) =>
+        record.Bridge is null && IsVirtual(def) && def.Bridge is not null
+            ? record with { Bridge = def.Bridge, BridgeCreated = true }
+            : record;
 
     public BackendRecord UpdateLive(NetworkDef oldDef, NetworkDef newDef, BackendRecord record, int section, int command) => record;
 
@@ -126,7 +148,15 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
             _running.TryRemove(def.Uuid, out _);
             return new(false, record);
         }
-        if (record.FirewallRemoval is { } plan && !FirewallPresence.Intact(_runner, plan, record.Bridge))
+        record = Adopted(def, record);
+        if (LegacyFirewallRemoval.Applies(def, record))
+        {
+            // libvirt 10.x at start-up (networkReloadFirewallRules): the old rules go, its own backend's come
+            RemoveFirewallRules(def, record);
+            record = record with { FirewallRemoval = _firewall.Apply(FirewallRulesGenerator.Build(def, _firewallBackend)) };
+            _log($"network '{def.Name}': replaced the firewall rules of a libvirt before 10.4 with {_firewallBackend.ToString().ToLowerInvariant()} rules and a removal plan");
+        }
+        else if (record.FirewallRemoval is { } plan && !FirewallPresence.Intact(_runner, plan, record.Bridge))
         {
             _firewall.Remove(plan); // what is left of them
             var added = _firewall.Apply(FirewallRulesGenerator.Build(def, _firewallBackend));
