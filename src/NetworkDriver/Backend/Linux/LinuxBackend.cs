@@ -11,9 +11,9 @@ namespace VirtNetworkd.NetworkDriver.Backend.Linux;
 /// (rtnetlink and /proc/sys, <see cref="VirtualNetworkSteps"/>) and the firewall rules (one
 /// nftables or iptables-restore transaction; the removal plan kept in the record); destroy undoes
 /// both, also after a daemon restart, from the record in the status file; rules someone else
-/// removes are noticed within a second or two and added again. Not yet: dnsmasq, bandwidth, the
-/// device pools of the other forward modes (they start with no host work, as with the
-/// in-process backend).
+/// removes are noticed within a second or two and added again. Bridge mode on a host bridge:
+/// <see cref="HostBridgeSteps"/>. The other forward modes have no host work at start (the driver
+/// builds their device pools). Not yet: dnsmasq, bandwidth.
 /// </summary>
 public sealed class LinuxBackend : INetworkBackend, IDisposable
 {
@@ -29,13 +29,30 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (NetworkDef Def, BackendRecord Record)> _running = new();
     private readonly Timer _firewallWatch;
     private int _checking;
+    private ListingCacheRunner? _reconcileListings;
+
+    /// <summary>
+    /// The firewall listings the reconciliation of one network after another reuses (start-up,
+    /// SIGHUP: a burst of Reconcile calls); any change this backend makes to the firewall drops them.
+    /// </summary>
+    private ListingCacheRunner ReconcileListings()
+    {
+        var cached = Volatile.Read(ref _reconcileListings);
+        if (cached is not null && Environment.TickCount64 - cached.CreatedAt < 500) return cached;
+        cached = new ListingCacheRunner(_runner);
+        Volatile.Write(ref _reconcileListings, cached);
+        return cached;
+    }
+
+    private void FirewallChanged() => Volatile.Write(ref _reconcileListings, null);
 
     public LinuxBackend(FirewallBackendType firewallBackend, Action<string> log, string? namespacePath = null, IFirewallRunner? runner = null)
     {
         _host = new LinuxHost(namespacePath);
         _firewallBackend = firewallBackend;
         _log = log;
-        _runner = runner ?? new ProcessFirewallRunner();
+        // in process unless a test's namespace is used (the nft process would run in ours)
+        _runner = runner ?? (namespacePath is null ? new LibNftablesRunner(new ProcessFirewallRunner()) : new ProcessFirewallRunner());
         _firewall = new FirewallApplier(_runner, log);
         _firewallWatch = new Timer(_ => CheckFirewalls(), null, FirewallCheckInterval, FirewallCheckInterval);
     }
@@ -49,9 +66,10 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         if (Interlocked.Exchange(ref _checking, 1) != 0) return;
         try
         {
+            var listings = new ListingCacheRunner(_runner); // one listing per table for all networks
             foreach (var (uuid, (def, record)) in _running)
             {
-                if (record.FirewallRemoval is not { } plan || FirewallPresence.Intact(_runner, plan, record.Bridge)) continue;
+                if (record.FirewallRemoval is not { } plan || FirewallPresence.Intact(listings, plan, record.Bridge)) continue;
                 Fault?.Invoke(this, new BackendFaultEventArgs(def.Name, uuid, $"the firewall rules of network '{def.Name}' were removed by someone else", NetworkGone: false));
             }
         }
@@ -61,12 +79,17 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         finally { Volatile.Write(ref _checking, 0); }
     }
 
+    private static bool IsHostBridge(NetworkDef def) => def.Forward.Type == ForwardType.Bridge && def.Bridge is not null;
+
     private static bool IsVirtual(NetworkDef def) =>
         def.Forward.Type is ForwardType.None or ForwardType.Nat or ForwardType.Route or ForwardType.Open;
 
     public BackendRecord Start(NetworkDef def)
     {
         ArgumentNullException.ThrowIfNull(def);
+        if (IsHostBridge(def)) return HostBridgeSteps.Start(_host, def, _log);
+        // private, vepa, passthrough, hostdev and macvtap bridge mode: their device pool is
+        // built by the driver (networkCreateInterfacePool); nothing on the host to do at start
         if (!IsVirtual(def)) return BackendRecord.Empty;
         var context = new VirtualNetworkStart(_host, def);
         // libvirt's order: the firewall after the bridge's sysctls, before its addresses
@@ -81,12 +104,14 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private void AddFirewall(VirtualNetworkStart c)
     {
         var set = FirewallRulesGenerator.Build(c.Def, _firewallBackend);
+        FirewallChanged();
         var removal = _firewall.Apply(set);
         c.Record = c.Record with { FirewallRemoval = removal, LiveDefinition = set.LiveDefinition };
     }
 
     private void RemoveFirewall(VirtualNetworkStart c)
     {
+        FirewallChanged();
         if (c.Record.FirewallRemoval is { } plan) _firewall.Remove(plan);
     }
 
@@ -113,6 +138,7 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     /// before 10.4 started (no plan in its status file), its old-style iptables rules.</summary>
     private void RemoveFirewallRules(NetworkDef def, BackendRecord record)
     {
+        FirewallChanged();
         if (record.FirewallRemoval is { } plan) _firewall.Remove(plan);
         else if (LegacyFirewallRemoval.Applies(def, record) && LegacyFirewallRemoval.Plan(def) is { } legacy)
         {
@@ -142,12 +168,14 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     {
         ArgumentNullException.ThrowIfNull(def);
         ArgumentNullException.ThrowIfNull(record);
-        if (!IsVirtual(def) || def.Bridge is null) return new(true, record);
+        // networkUpdateState: a virtual network or one on a host bridge whose bridge is gone is down
+        if (!(IsVirtual(def) || IsHostBridge(def)) || def.Bridge is null) return new(true, record);
         if (_host.Netlink.GetLink(def.Bridge) is null)
         {
             _running.TryRemove(def.Uuid, out _);
             return new(false, record);
         }
+        if (!IsVirtual(def)) return new(true, record);
         record = Adopted(def, record);
         if (LegacyFirewallRemoval.Applies(def, record))
         {
@@ -156,8 +184,9 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
             record = record with { FirewallRemoval = _firewall.Apply(FirewallRulesGenerator.Build(def, _firewallBackend)) };
             _log($"network '{def.Name}': replaced the firewall rules of a libvirt before 10.4 with {_firewallBackend.ToString().ToLowerInvariant()} rules and a removal plan");
         }
-        else if (record.FirewallRemoval is { } plan && !FirewallPresence.Intact(_runner, plan, record.Bridge))
+        else if (record.FirewallRemoval is { } plan && !FirewallPresence.Intact(ReconcileListings(), plan, record.Bridge))
         {
+            FirewallChanged();
             _firewall.Remove(plan); // what is left of them
             var added = _firewall.Apply(FirewallRulesGenerator.Build(def, _firewallBackend));
             record = record with { FirewallRemoval = added };
