@@ -67,6 +67,7 @@ public sealed partial class ForwardModeStartTests
         {
             // libvirt's sysfs write fails the same way, and it reports its ioctl fallback's error
             Assert.That(start.Stderr, Does.Contain("error: Unable to set bridge vnhost0 vlan_filtering via ioctl: Invalid argument"), start.ToString());
+            Assert.That(Virsh("net-undefine", "hb").ExitCode, Is.Zero);
             Assert.That(Virsh("net-define", Write("hb", "<network><name>hb</name><forward mode='bridge'/><bridge name='vnhost0'/></network>")).ExitCode, Is.Zero);
             start = Virsh("net-start", "hb");
         }
