@@ -81,11 +81,13 @@ public sealed class FirewallApplyTests
         var runs = runner.Runs;
         Assert.That(runs.Select(r => string.Join(' ', [r.Program, .. r.Args])), Is.EqualTo(new[]
         {
-            "nft list table ip libvirt_network",
-            "nft list table ip6 libvirt_network",
+            "nft list chains ip",
+            "nft list chain ip libvirt_network forward",
+            "nft list chains ip6",
+            "nft list chain ip6 libvirt_network forward",
             "nft --echo --handle -f -",
         }));
-        string script = runs[2].Stdin!;
+        string script = runs[4].Stdin!;
         int chainCmds = 2 * 9; // add table, 5 chains, 3 jumps, per family
         int rules = set.Groups[0].Rules.Count;
         Assert.That(script.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(chainCmds + rules));

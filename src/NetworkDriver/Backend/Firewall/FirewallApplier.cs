@@ -127,7 +127,7 @@ public sealed class FirewallApplier(IFirewallRunner runner, Action<string>? log 
         if (withChains)
             foreach (FirewallLayer layer in IpLayers)
             {
-                var queries = PrivateChains.Queries(FirewallBackendType.Nftables, layer);
+                var queries = PrivateChains.NftQueries(layer);
                 var outputs = queries.Select(q => Output(TryRun("nft", q.Args))).ToArray();
                 script.AddRange(PrivateChains.Create(FirewallBackendType.Nftables, layer, outputs));
             }

@@ -23,9 +23,21 @@ public static class PrivateChains
         ("mangle", [("POSTROUTING", "LIBVIRT_PRT")]),
     ];
 
+    /// <summary>
+    /// What the nft apply asks instead of libvirt's query, for the same answer to
+    /// <see cref="Create"/>: the family's chains (without their rules) and the rules of the one
+    /// chain holding jumps. libvirt lists the whole table, thousands of rules to fetch and parse
+    /// at every start once many networks run (140 ms at 2000 rules on the bench machine).
+    /// </summary>
+    public static IReadOnlyList<FirewallAction> NftQueries(FirewallLayer layer) =>
+    [
+        new FirewallAction(layer, ["list", "chains", NftFamily(layer)]),
+        new FirewallAction(layer, ["list", "chain", NftFamily(layer), FirewallRulesGenerator.NftTable, "forward"]),
+    ];
+
     public static string NftFamily(FirewallLayer layer) => layer == FirewallLayer.Ipv4 ? "ip" : "ip6";
 
-    /// <summary>The queries for one layer: nft list table FAMILY libvirt_network, or iptables --list-rules of filter, nat and mangle.</summary>
+    /// <summary>The queries libvirt runs for one layer: nft list table FAMILY libvirt_network, or iptables --list-rules of filter, nat and mangle.</summary>
     public static IReadOnlyList<FirewallAction> Queries(FirewallBackendType backend, FirewallLayer layer) =>
         backend == FirewallBackendType.Nftables
             ? [new FirewallAction(layer, ["list", "table", NftFamily(layer), FirewallRulesGenerator.NftTable])]
@@ -38,7 +50,7 @@ public static class PrivateChains
     public static IReadOnlyList<FirewallAction> Create(FirewallBackendType backend, FirewallLayer layer, IReadOnlyList<string?> outputs)
     {
         ArgumentNullException.ThrowIfNull(outputs);
-        return backend == FirewallBackendType.Nftables ? CreateNft(layer, outputs[0]) : CreateIpt(layer, outputs);
+        return backend == FirewallBackendType.Nftables ? CreateNft(layer, string.Join('\n', outputs)) : CreateIpt(layer, outputs);
     }
 
     private static string[] Lines(string? output) => (output ?? "").Split('\n');
@@ -49,12 +61,19 @@ public static class PrivateChains
         string table = FirewallRulesGenerator.NftTable;
         var chains = new HashSet<string>(StringComparer.Ordinal);
         var links = new Dictionary<string, string>(StringComparer.Ordinal);
-        bool tableMatch = false;
+        bool tableMatch = false, inTable = false;
         string? chain = null;
         foreach (string raw in Lines(output))
         {
             string line = raw.TrimStart(' ', '\t');
-            if (line == $"table {fam} {table} {{") tableMatch = true;
+            if (line.StartsWith("table ", StringComparison.Ordinal))
+            {
+                // `list chains` shows the family's other tables too
+                inTable = line == $"table {fam} {table} {{";
+                tableMatch |= inTable;
+                chain = null;
+            }
+            else if (!inTable) continue;
             else if (line.StartsWith("chain ", StringComparison.Ordinal))
             {
                 string rest = line[6..];

@@ -14,9 +14,9 @@ namespace VirtNetworkd.NetworkDriver.Backend.Linux;
 /// both, also after a daemon restart, from the record in the status file; rules someone else
 /// removes are noticed within a second or two and added again; dnsmasq for DHCP and DNS
 /// (<see cref="DnsmasqDaemon"/>), adopted after a daemon restart and started again within a
-/// second when it dies (<see cref="ExitWatch"/> → <see cref="Fault"/> → Reconcile). Not yet: bandwidth, the
-/// device pools of the other forward modes (they start with no host work, as with the
-/// in-process backend).
+/// second when it dies (<see cref="ExitWatch"/> → <see cref="Fault"/> → Reconcile). Bridge mode on a
+/// host bridge: <see cref="HostBridgeSteps"/>. The other forward modes have no host work at
+/// start (the driver builds their device pools). Not yet: bandwidth.
 /// </summary>
 public sealed class LinuxBackend : INetworkBackend, IDisposable
 {
@@ -32,6 +32,22 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (NetworkDef Def, BackendRecord Record)> _running = new();
     private readonly Timer _firewallWatch;
     private int _checking;
+    private ListingCacheRunner? _reconcileListings;
+
+    /// <summary>
+    /// The firewall listings the reconciliation of one network after another reuses (start-up,
+    /// SIGHUP: a burst of Reconcile calls); any change this backend makes to the firewall drops them.
+    /// </summary>
+    private ListingCacheRunner ReconcileListings()
+    {
+        var cached = Volatile.Read(ref _reconcileListings);
+        if (cached is not null && Environment.TickCount64 - cached.CreatedAt < 500) return cached;
+        cached = new ListingCacheRunner(_runner);
+        Volatile.Write(ref _reconcileListings, cached);
+        return cached;
+    }
+
+    private void FirewallChanged() => Volatile.Write(ref _reconcileListings, null);
 
     private readonly DnsmasqDaemon _dnsmasq;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, ExitWatch> _dnsmasqWatches = new();
@@ -49,7 +65,8 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         _host = new LinuxHost(namespacePath);
         _firewallBackend = firewallBackend;
         _log = log;
-        _runner = runner ?? new ProcessFirewallRunner();
+        // in process unless a test's namespace is used (the nft process would run in ours)
+        _runner = runner ?? (namespacePath is null ? new LibNftablesRunner(new ProcessFirewallRunner()) : new ProcessFirewallRunner());
         _firewall = new FirewallApplier(_runner, log);
         _firewallWatch = new Timer(_ => CheckFirewalls(), null, FirewallCheckInterval, FirewallCheckInterval);
     }
@@ -63,9 +80,10 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         if (Interlocked.Exchange(ref _checking, 1) != 0) return;
         try
         {
+            var listings = new ListingCacheRunner(_runner); // one listing per table for all networks
             foreach (var (uuid, (def, record)) in _running)
             {
-                if (record.FirewallRemoval is not { } plan || FirewallPresence.Intact(_runner, plan, record.Bridge)) continue;
+                if (record.FirewallRemoval is not { } plan || FirewallPresence.Intact(listings, plan, record.Bridge)) continue;
                 Fault?.Invoke(this, new BackendFaultEventArgs(def.Name, uuid, $"the firewall rules of network '{def.Name}' were removed by someone else", NetworkGone: false));
             }
         }
@@ -74,6 +92,8 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
 #pragma warning restore CA1031
         finally { Volatile.Write(ref _checking, 0); }
     }
+
+    private static bool IsHostBridge(NetworkDef def) => def.Forward.Type == ForwardType.Bridge && def.Bridge is not null;
 
     private static bool IsVirtual(NetworkDef def) =>
         def.Forward.Type is ForwardType.None or ForwardType.Nat or ForwardType.Route or ForwardType.Open;
@@ -102,6 +122,9 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     public BackendRecord Start(NetworkDef def)
     {
         ArgumentNullException.ThrowIfNull(def);
+        if (IsHostBridge(def)) return HostBridgeSteps.Start(_host, def, _log);
+        // private, vepa, passthrough, hostdev and macvtap bridge mode: their device pool is
+        // built by the driver (networkCreateInterfacePool); nothing on the host to do at start
         if (!IsVirtual(def)) return BackendRecord.Empty;
         var context = new VirtualNetworkStart(_host, def);
         var steps = VirtualSteps();
@@ -148,12 +171,14 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private void AddFirewall(VirtualNetworkStart c)
     {
         var set = FirewallRulesGenerator.Build(c.Def, _firewallBackend);
+        FirewallChanged();
         var removal = _firewall.Apply(set);
         c.Record = c.Record with { FirewallRemoval = removal, LiveDefinition = set.LiveDefinition };
     }
 
     private void RemoveFirewall(VirtualNetworkStart c)
     {
+        FirewallChanged();
         if (c.Record.FirewallRemoval is { } plan) _firewall.Remove(plan);
     }
 
@@ -163,10 +188,11 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         ArgumentNullException.ThrowIfNull(def);
         ArgumentNullException.ThrowIfNull(record);
         _running.TryRemove(def.Uuid, out _);
+        record = Adopted(def, record);
         UnwatchDnsmasq(def.Uuid);
         if (record.DnsmasqPid is { } pid) _dnsmasq.Stop(def, pid);
         else if (_dnsmasq.Find(def, null) is { } found) _dnsmasq.Stop(def, found); // started by a daemon that died before saving the record
-        if (record.FirewallRemoval is { } plan) _firewall.Remove(plan);
+        RemoveFirewallRules(def, record);
         try
         {
             VirtualNetworkSteps.Stop(_host, record);
@@ -221,6 +247,28 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         return record with { DnsmasqPid = pid };
     }
 
+    /// <summary>networkRemoveFirewallRules: the plan in the record, or, for a network libvirt
+    /// before 10.4 started (no plan in its status file), its old-style iptables rules.</summary>
+    private void RemoveFirewallRules(NetworkDef def, BackendRecord record)
+    {
+        FirewallChanged();
+        if (record.FirewallRemoval is { } plan) _firewall.Remove(plan);
+        else if (LegacyFirewallRemoval.Applies(def, record) && LegacyFirewallRemoval.Plan(def) is { } legacy)
+        {
+            _log($"network '{def.Name}': no firewall removal plan in its status (started by libvirt before 10.4): removing its iptables rules as libvirt added them");
+            _firewall.Remove(legacy);
+        }
+    }
+
+    /// <summary>
+    /// A record read from a status file libvirt wrote has no element of ours: libvirt's networks
+    /// of a virtual mode always run on a bridge libvirt created (and deletes at shutdown).
+    /// </summary>
+    private static BackendRecord Adopted(NetworkDef def, BackendRecord record) =>
+        record.Bridge is null && IsVirtual(def) && def.Bridge is not null
+            ? record with { Bridge = def.Bridge, BridgeCreated = true }
+            : record;
+
     /// <summary>
     /// At start-up, on SIGHUP and after a fault: a network whose bridge is gone did not survive (a
     /// reboot, someone deleted it); one whose firewall rules are missing gets them again (libvirt
@@ -231,14 +279,25 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     {
         ArgumentNullException.ThrowIfNull(def);
         ArgumentNullException.ThrowIfNull(record);
-        if (!IsVirtual(def) || def.Bridge is null) return new(true, record);
+        // networkUpdateState: a virtual network or one on a host bridge whose bridge is gone is down
+        if (!(IsVirtual(def) || IsHostBridge(def)) || def.Bridge is null) return new(true, record);
         if (_host.Netlink.GetLink(def.Bridge) is null)
         {
             _running.TryRemove(def.Uuid, out _);
             return new(false, record);
         }
-        if (record.FirewallRemoval is { } plan && !FirewallPresence.Intact(_runner, plan, record.Bridge))
+        if (!IsVirtual(def)) return new(true, record);
+        record = Adopted(def, record);
+        if (LegacyFirewallRemoval.Applies(def, record))
         {
+            // libvirt 10.x at start-up (networkReloadFirewallRules): the old rules go, its own backend's come
+            RemoveFirewallRules(def, record);
+            record = record with { FirewallRemoval = _firewall.Apply(FirewallRulesGenerator.Build(def, _firewallBackend)) };
+            _log($"network '{def.Name}': replaced the firewall rules of a libvirt before 10.4 with {_firewallBackend.ToString().ToLowerInvariant()} rules and a removal plan");
+        }
+        else if (record.FirewallRemoval is { } plan && !FirewallPresence.Intact(ReconcileListings(), plan, record.Bridge))
+        {
+            FirewallChanged();
             _firewall.Remove(plan); // what is left of them
             var added = _firewall.Apply(FirewallRulesGenerator.Build(def, _firewallBackend));
             record = record with { FirewallRemoval = added };
