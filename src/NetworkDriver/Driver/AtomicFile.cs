@@ -45,7 +45,11 @@ public static class AtomicFile
         return removed;
     }
 
-    public static void Write(string path, string content)
+    public static void Write(string path, string content) =>
+        Write(path, content, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+    /// <summary>As <see cref="Write(string, string)"/>, the file getting <paramref name="mode"/> (files others read, such as the leases status file, are 0644).</summary>
+    public static void Write(string path, string content, UnixFileMode mode)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
@@ -59,7 +63,7 @@ public static class AtomicFile
                 fs.Flush(flushToDisk: true);
             }
             if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.SetUnixFileMode(tmp, mode);
             File.Move(tmp, path, overwrite: true);
         }
         catch
