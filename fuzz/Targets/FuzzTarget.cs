@@ -97,6 +97,7 @@ public static class FuzzTargets
         new PortXmlTarget(),
         new ConfTarget(),
         new LogSpecTarget(),
+        new LeasesTarget(),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);

@@ -186,7 +186,7 @@ public sealed class DaemonHost
         string? firewallBackend = null;
         if (File.Exists(file) && LibvirtConfParser.ReadFile(file).TryGetString("firewall_backend", out var value)) firewallBackend = value;
         var config = NetworkDriver.Driver.NetworkDriverConfig.Load(file, firewallBackend, log: m => _log.Info(m));
-        return new NetworkDriver.Backend.Linux.LinuxBackend(config.FirewallBackend, m => _log.Warn(m));
+        return new NetworkDriver.Backend.Linux.LinuxBackend(config.FirewallBackend, m => _log.Warn(m), dnsmasqStateDir: _paths.DnsmasqStateDir);
     }
 
     private ListenerAuth AuthFor(ListenerRole role) => role switch

@@ -28,10 +28,15 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private readonly InProcessBackend _qos = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (NetworkDef Def, BackendRecord Record)> _running = new();
     private readonly Timer _firewallWatch;
+    private readonly string? _dnsmasqStateDir;
     private int _checking;
 
-    public LinuxBackend(FirewallBackendType firewallBackend, Action<string> log, string? namespacePath = null, IFirewallRunner? runner = null)
+    /// <param name="dnsmasqStateDir">Where dnsmasq's files and the leases helper's <c>BRIDGE.status</c> live
+    /// (<c>/var/lib/libvirt/dnsmasq</c>, re-rooted); null: no leases are read.</param>
+    public LinuxBackend(FirewallBackendType firewallBackend, Action<string> log, string? namespacePath = null, IFirewallRunner? runner = null,
+                        string? dnsmasqStateDir = null)
     {
+        _dnsmasqStateDir = dnsmasqStateDir;
         _host = new LinuxHost(namespacePath);
         _firewallBackend = firewallBackend;
         _log = log;
@@ -139,7 +144,9 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
 
     public bool DeviceExists(string name) => _host.Netlink.GetLink(name) is not null;
 
-    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) => [];
+    /// <summary>networkGetDHCPLeases: what the leases helper keeps in <c>BRIDGE.status</c>.</summary>
+    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) =>
+        _dnsmasqStateDir is null ? [] : Dnsmasq.LeaseStatusFile.ReadLeases(_dnsmasqStateDir, def, mac, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
     public IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev) => SysfsVirtualFunctions.Read(pfDev);
 
