@@ -23,6 +23,9 @@ public sealed record LeasesHelperStep(string Name, string[] Args, (string Key, s
 /// with libvirt 11.3's own libvirt_leaseshelper (json-c; the format 10.8 writes), in order, each on
 /// the file the previous one left. LeasesHelperDifferentialTests runs them against that helper
 /// and ours, and writes the golden files again when VN_WRITE_LEASES_GOLDEN names a folder.
+/// No step reads back a non-ASCII string: json-c 0.18's strict tokener refuses every byte over
+/// 0x7f (json-c issue #892), so libvirt 11.3 wipes a status file holding one at the next event;
+/// we read such a file (as json-c 0.16 and 0.17 do), see LeasesHelperRunTests.
 /// </summary>
 public static class LeasesHelperScenario
 {
@@ -48,8 +51,8 @@ public static class LeasesHelperScenario
         new("add6-without-mac", ["add", "00:04:11:33", "2001:db8:ca2:2::12"],
             [("DNSMASQ_IAID", "8"), ("DNSMASQ_LEASE_EXPIRES", "1700000000")]),
         new("init-duid-from-file", ["init"], []),
-        new("add4-escapes", ["add", "52:54:00:aa:bb:ff", "192.168.122.12", "a\"b\\c/d\te\u0001f\u007fé"],
-            [("DNSMASQ_LEASE_EXPIRES", "-5"), ("VIR_BRIDGE_NAME", Bridge)]),
+        new("add4-escapes", ["add", "52:54:00:aa:bb:ff", "192.168.122.12", "a\"b\\c/d\te\u0001f\u007f"],
+            [("DNSMASQ_LEASE_EXPIRES", "-5"), ("VIR_BRIDGE_NAME", LeasesHelperStep.Bridge)]),
         new("del-missing", ["del", "52:54:00:00:00:00", "192.168.122.99"], []),
         new("del6", ["del", "00:04:aa:bb:cc:dd:ee:ff", "2001:db8:ca2:2::10"], [("DNSMASQ_IAID", "1234567")]),
         new("bad-expiry", ["add", "52:54:00:aa:bb:01", "192.168.122.13"], [("DNSMASQ_LEASE_EXPIRES", "12x")]),

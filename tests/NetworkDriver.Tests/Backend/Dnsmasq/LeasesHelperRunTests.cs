@@ -122,4 +122,16 @@ public sealed class LeasesHelperRunTests
         Assert.That(o.NewContent, Is.Null);
         Assert.That(o.Stderr, Is.EqualTo("libvirt: Network Driver error : internal error: Unable to convert lease expiry time to long long: soon\n"));
     }
+
+    [Test]
+    public void ANonAsciiHostnameDoesNotWipeTheFile()
+    {
+        // libvirt 11.3 with json-c 0.18 refuses its own file here (json-c issue #892: its strict
+        // mode takes no byte over 0x7f) and starts it again, losing every lease; json-c 0.16/0.17
+        // and we keep it. What is written is the same bytes either way.
+        var first = Run([], ["add", "52:54:00:00:00:01", "10.0.0.5", "gäst"], ("DNSMASQ_LEASE_EXPIRES", "100"));
+        Assert.That(first.NewContent, Does.Contain("\"hostname\": \"gäst\""));
+        var second = Run(Encoding.UTF8.GetBytes(first.NewContent!), ["add", "52:54:00:00:00:02", "10.0.0.6"], ("DNSMASQ_LEASE_EXPIRES", "100"));
+        Assert.That(LeaseJsonText.Parse(Encoding.UTF8.GetBytes(second.NewContent!)).Items, Has.Count.EqualTo(2));
+    }
 }
