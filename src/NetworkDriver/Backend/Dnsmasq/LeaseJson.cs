@@ -206,8 +206,8 @@ public static class LeaseJsonText
                 case (byte)'{': return Object(depth + 1);
                 case (byte)'[': return Array(depth + 1);
                 case (byte)'"': return LeaseJson.String(String());
-                case (byte)'t': return Word("true", LeaseJson.Boolean(true), "boolean expected");
-                case (byte)'f': return Word("false", LeaseJson.Boolean(false), "boolean expected");
+                case (byte)'t' or (byte)'T': return Word("true", LeaseJson.Boolean(true), "boolean expected");
+                case (byte)'f' or (byte)'F': return Word("false", LeaseJson.Boolean(false), "boolean expected");
                 case (byte)'n': return Word("null", LeaseJson.Null(), "null expected");
                 case (byte)'N': return Word("NaN", LeaseJson.NumberText("NaN"), "unexpected character");
                 case (byte)'I': return Word("Infinity", LeaseJson.NumberText("Infinity"), "unexpected character");

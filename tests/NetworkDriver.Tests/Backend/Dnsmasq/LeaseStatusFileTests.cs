@@ -14,7 +14,7 @@ public sealed class LeaseStatusFileTests
     private static NetworkDef Def(string ips = "<ip address='192.168.122.1' netmask='255.255.255.0'/><ip family='ipv6' address='2001:db8::1' prefix='64'/>") =>
         NetworkXml.Parse($"<network><name>n</name><bridge name='virbr9'/>{ips}</network>");
 
-    private static IReadOnlyList<Driver.DhcpLease> Read(string json, string? mac = null, NetworkDef? def = null) =>
+    private static IReadOnlyList<VirtNetworkd.NetworkDriver.Driver.DhcpLease> Read(string json, string? mac = null, NetworkDef? def = null) =>
         LeaseStatusFile.Parse(Encoding.UTF8.GetBytes(json), Path0, def ?? Def(), mac, Now);
 
     private const string Sample = """
