@@ -13,7 +13,7 @@
 #                                                their --verify self-check; ARGS go to BenchmarkDotNet,
 #                                                e.g. --filter '*PacketBench*' --job short
 #   publish  dotnet publish src/Server -c C -r linux-x64 -o artifacts/virtnetworkd-aot ARGS
-#                                                the NativeAOT daemon, as README.md builds it
+#                                                the NativeAOT daemon and its leases helper, as README.md builds them
 #   fuzz     bash fuzz/run.sh ARGS               fuzz TARGET SECONDS, or fuzz --list
 #   help     this text
 #

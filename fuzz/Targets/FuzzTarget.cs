@@ -98,6 +98,7 @@ public static class FuzzTargets
         new ConfTarget(),
         new LogSpecTarget(),
         new DnsmasqConfTarget(),
+        new LeasesTarget(),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);

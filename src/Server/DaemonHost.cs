@@ -195,8 +195,21 @@ public sealed class DaemonHost
         var config = NetworkDriver.Driver.NetworkDriverConfig.Load(file, firewallBackend, log: m => _log.Info(m));
         // dnsmasq's --dhcp-script: the leases helper next to the daemon, unless VIRTNETWORKD_LEASES_HELPER names another
         var dnsmasq = new NetworkDriver.Backend.Dnsmasq.DnsmasqSettings(_paths.DnsmasqStateDir, _paths.NetworkPidDir,
-            _env.GetNonEmpty(NetworkDriver.Backend.Dnsmasq.DnsmasqSettings.LeasesHelperVariable) ?? NetworkDriver.Backend.Dnsmasq.DnsmasqSettings.DefaultLeasesHelper);
+            _env.GetNonEmpty(NetworkDriver.Backend.Dnsmasq.DnsmasqSettings.LeasesHelperVariable) ?? NetworkDriver.Backend.Dnsmasq.DnsmasqSettings.DefaultLeasesHelper)
+        {
+            // the leases helper that dnsmasq runs finds the daemon's folders as the daemon does
+            HelperEnvironment = HelperEnvironment(),
+        };
         return new NetworkDriver.Backend.Linux.LinuxBackend(config.FirewallBackend, m => _log.Warn(m), dnsmasq: dnsmasq);
+    }
+
+    /// <summary>What the leases helper needs of the daemon's environment to compute the same folders (DaemonPaths).</summary>
+    private Dictionary<string, string> HelperEnvironment()
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string name in new[] { DaemonPaths.RootVariable, "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "HOME" })
+            if (_env.GetNonEmpty(name) is { } value && (name == DaemonPaths.RootVariable || !_env.Privileged)) env[name] = value;
+        return env;
     }
 
     private ListenerAuth AuthFor(ListenerRole role) => role switch

@@ -79,7 +79,8 @@ public sealed class LinuxBackendDnsmasqDifferentialTests
             int ours = Pid(Path.Combine(_root, $"run/libvirt/network/{Name}.pid"));
             TestContext.Out.WriteLine(string.Join(' ', Argv(theirs)));
             Assert.That(Normal(Argv(ours), _root), Is.EqualTo(Normal(Argv(theirs), _root)));
-            Assert.That(Environ(ours), Is.EqualTo(Environ(theirs)));
+            // the one variable we add: a re-rooted daemon's root, for the leases helper dnsmasq runs
+            Assert.That(Environ(ours), Is.EqualTo(Environ(theirs).Append("VIRTNETWORKD_ROOT=" + _root)));
             foreach (string file in new[] { $"{Name}.conf", $"{Name}.hostsfile", $"{Name}.addnhosts" })
             {
                 string expected = File.ReadAllText(Path.Combine("/var/lib/libvirt/dnsmasq", file));

@@ -184,7 +184,8 @@ public sealed partial class LinuxBackendDnsmasqTests
         StartNetwork();
         int pid = RunningPid();
         Assert.That(File.ReadAllText(StatusFile), Does.Contain($"dnsmasqPid='{pid}'"), "the pid is in the status file");
-        Assert.That(File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "VIR_BRIDGE_NAME=vndq0" }));
+        Assert.That(File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "VIR_BRIDGE_NAME=vndq0", "VIRTNETWORKD_ROOT=" + _root }),
+            "libvirt's one variable, and the root the leases helper needs to find the daemon's folders");
         Assert.That(File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries),
             Is.EqualTo(new[] { "/usr/sbin/dnsmasq", "--conf-file=" + ConfFile, "--leasefile-ro", "--dhcp-script=" + _helper }));
 

@@ -267,8 +267,8 @@ public sealed partial class NetworkDriver
         CheckFlags(flags, 0, "networkGetDHCPLeases");
         if (mac is not null && !MacAddr.TryParse(mac, out _))
             throw Err(VirErrorCode.InvalidMac, $"invalid MAC address: {mac}");
-        NetworkView v = View(net);
-        return v.Active ? _backend.GetDhcpLeases(v.Def, mac) : [];
+        // as libvirt, the file is read whether the network runs or not
+        return _backend.GetDhcpLeases(View(net).Def, mac);
     }
 
     // ---------------------------------------------------------------- events

@@ -53,7 +53,8 @@ public sealed partial class RemoteDispatcher
             c.Reply(h, new NetworkIsPersistentRet { Persistent = Networks.IsPersistent(Ref(a.Net)) ? 1 : 0 }));
         t.Inline((int)Procedure.NetworkGetMetadata, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkGetMetadataArgs a) =>
             c.Reply(h, new NetworkGetMetadataRet { Metadata = Networks.GetMetadata(Ref(a.Network), a.Type, a.Uri, a.Flags) }));
-        t.Inline((int)Procedure.NetworkGetDhcpLeases, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkGetDhcpLeasesArgs a) =>
+        // reads BRIDGE.status (up to 32 MiB): on the pool, not on the loop
+        t.Worker((int)Procedure.NetworkGetDhcpLeases, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkGetDhcpLeasesArgs a) =>
             c.Reply(h, DhcpLeasesReply(Networks.GetDhcpLeases(Ref(a.Net), a.Mac, a.Flags), a.NeedResults != 0)));
         t.Inline((int)Procedure.ConnectNetworkEventRegisterAny, (IRpcClient c, RemoteSession s, PacketHeader h, in ConnectNetworkEventRegisterAnyArgs a) =>
         {

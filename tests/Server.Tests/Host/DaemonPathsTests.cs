@@ -26,6 +26,7 @@ public class DaemonPathsTests
             Assert.That(p.NetworkStateDir, Is.EqualTo("/run/libvirt/network"));
             Assert.That(p.NetworkPidDir, Is.EqualTo("/run/libvirt/network"));
             Assert.That(p.DnsmasqStateDir, Is.EqualTo("/var/lib/libvirt/dnsmasq"));
+            Assert.That(p.LeasesHelperPidFile, Is.EqualTo("/run/leaseshelper.pid"));
             Assert.That(p.NetworkDriverConfigFile, Is.EqualTo("/etc/libvirt/network.conf"));
         });
         Assert.That(DaemonPaths.DefaultConfigFile(TestEnv.Root()), Is.EqualTo("/etc/libvirt/virtnetworkd.conf"));
@@ -61,6 +62,7 @@ public class DaemonPathsTests
             Assert.That(p.NetworkStateDir, Is.EqualTo("/run/user/1000/libvirt/network/lib"));
             Assert.That(p.NetworkPidDir, Is.EqualTo("/run/user/1000/libvirt/network/run"));
             Assert.That(p.DnsmasqStateDir, Is.EqualTo("/run/user/1000/libvirt/dnsmasq/lib"));
+            Assert.That(p.LeasesHelperPidFile, Is.EqualTo("/run/user/1000/libvirt/leaseshelper.pid"));
             Assert.That(p.NetworkDriverConfigFile, Is.EqualTo("/home/alice/cfg/libvirt/network.conf"));
         });
     }
@@ -152,6 +154,7 @@ public class DaemonPathsTests
             Assert.That(p.NetworkAutostartDir, Is.EqualTo("/srv/vn/etc/libvirt/qemu/networks/autostart"));
             Assert.That(p.NetworkStateDir, Is.EqualTo("/srv/vn/run/libvirt/network"));
             Assert.That(p.DnsmasqStateDir, Is.EqualTo("/srv/vn/var/lib/libvirt/dnsmasq"));
+            Assert.That(p.LeasesHelperPidFile, Is.EqualTo("/srv/vn/run/leaseshelper.pid"));
             Assert.That(p.NetworkDriverConfigFile, Is.EqualTo("/srv/vn/etc/libvirt/network.conf"));
         });
         Assert.That(DaemonPaths.DefaultConfigFile(TestEnv.Root(("VIRTNETWORKD_ROOT", "/srv/vn"))),

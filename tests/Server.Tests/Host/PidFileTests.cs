@@ -61,6 +61,19 @@ public class PidFileTests
     }
 
     [Test]
+    public void WaitingAcquireBlocksUntilTheHolderLetsGo()
+    {
+        string path = Path.Combine(_dir, "leaseshelper.pid");
+        var first = PidFile.Acquire(path, pid: 111);
+        var waiter = Task.Run(() => PidFile.Acquire(path, pid: 222, wait: true));
+        Assert.That(waiter.Wait(300), Is.False, "the second waits while the first holds the lock");
+        first.Dispose();
+        Assert.That(waiter.Wait(5000), Is.True, "and takes it once it is free");
+        using var second = waiter.Result;
+        Assert.That(File.ReadAllText(path), Is.EqualTo("222"));
+    }
+
+    [Test]
     public void DisposeTwiceIsHarmless()
     {
         string path = Path.Combine(_dir, "a.pid");

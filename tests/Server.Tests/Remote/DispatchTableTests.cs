@@ -25,6 +25,7 @@ public sealed class DispatchTableTests
             Procedure.NetworkCreate, Procedure.NetworkDestroy, Procedure.NetworkUndefine, Procedure.NetworkSetAutostart,
             Procedure.NetworkUpdate, Procedure.NetworkSetMetadata, Procedure.NetworkPortCreateXml, Procedure.NetworkPortDelete,
             Procedure.NetworkPortSetParameters,
+            Procedure.NetworkGetDhcpLeases, // reads BRIDGE.status, up to 32 MiB
         ];
         foreach (var p in workers) Assert.That(rows.ModeOf((int)p), Is.EqualTo(DispatchTable<RemoteSession>.Mode.Worker), p.ToString());
         var inline = rows.Procedures.Where(p => !workers.Contains((Procedure)p)).ToArray();

@@ -15,6 +15,11 @@ namespace VirtNetworkd.NetworkDriver.Backend.Dnsmasq;
 /// </summary>
 public sealed record DnsmasqSettings(string StateDir, string PidDir, string LeasesHelper, string? Binary = null, string? NamespacePath = null)
 {
+    /// <summary>Variables dnsmasq passes on to the leases helper besides libvirt's VIR_BRIDGE_NAME:
+    /// the daemon's VIRTNETWORKD_ROOT (and a session daemon's XDG_RUNTIME_DIR/HOME), so that the
+    /// helper writes where the daemon reads. Empty for a system daemon at libvirt's paths.</summary>
+    public IReadOnlyDictionary<string, string> HelperEnvironment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The leases helper's file name; it is installed next to the daemon.</summary>
     public const string LeasesHelperName = "virtnetworkd_leaseshelper";
 
@@ -210,6 +215,7 @@ public sealed class DnsmasqDaemon(DnsmasqSettings settings, DnsmasqCapsProbe pro
         foreach (string a in Settings.NamespacePath is null ? args.Skip(1) : args) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         psi.Environment["VIR_BRIDGE_NAME"] = bridge;
+        foreach (var (k, v) in Settings.HelperEnvironment) psi.Environment[k] = v;
         string shown = "VIR_BRIDGE_NAME=" + bridge + " " + string.Join(' ', args);
         using Process p = Process.Start(psi) ?? throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.None, $"Cannot run {args[0]}");
         p.StandardInput.Close();

@@ -325,7 +325,9 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
 
     public bool DeviceExists(string name) => _host.Netlink.GetLink(name) is not null;
 
-    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) => [];
+    /// <summary>networkGetDHCPLeases: what the leases helper keeps in <c>BRIDGE.status</c>.</summary>
+    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) =>
+        Dnsmasq.LeaseStatusFile.ReadLeases(_dnsmasq.Settings.StateDir, def, mac, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
     public IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev) => SysfsVirtualFunctions.Read(pfDev);
 

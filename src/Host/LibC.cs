@@ -21,6 +21,7 @@ internal static unsafe partial class LibC
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
     public const int F_OFD_SETLK = 37;
+    public const int F_OFD_SETLKW = 38;
     public const int FD_CLOEXEC = 1;
 
     public const short F_WRLCK = 1;

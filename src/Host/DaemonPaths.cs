@@ -83,6 +83,13 @@ public sealed class DaemonPaths
     /// <summary>dnsmasq config, hosts and leases: <c>/var/lib/libvirt/dnsmasq</c> or <c>$XDG_RUNTIME_DIR/libvirt/dnsmasq/lib</c>.</summary>
     public string DnsmasqStateDir { get; private init; } = "";
 
+    /// <summary>
+    /// The lock of the leases helper (dnsmasq's <c>--dhcp-script</c>): <c>/run/leaseshelper.pid</c>
+    /// as libvirt's, or <c>$XDG_RUNTIME_DIR/libvirt/leaseshelper.pid</c> (libvirt's helper uses
+    /// <c>/run</c> even then, where a session cannot write).
+    /// </summary>
+    public string LeasesHelperPidFile { get; private init; } = "";
+
     /// <summary>The network driver's own config file, <c>network.conf</c> next to virtnetworkd.conf.</summary>
     public string NetworkDriverConfigFile { get; private init; } = "";
 
@@ -136,6 +143,7 @@ public sealed class DaemonPaths
             NetworkStateDir = priv ? R($"{RunStateDir}/libvirt/network") : R($"{runDir}/network/lib"),
             NetworkPidDir = priv ? R($"{RunStateDir}/libvirt/network") : R($"{runDir}/network/run"),
             DnsmasqStateDir = priv ? R($"{LocalStateDir}/lib/libvirt/dnsmasq") : R($"{runDir}/dnsmasq/lib"),
+            LeasesHelperPidFile = priv ? R($"{RunStateDir}/leaseshelper.pid") : R($"{runDir}/leaseshelper.pid"),
             NetworkDriverConfigFile = R($"{configDir}/network.conf"),
             // LIBVIRT_HOOK_DIR is fixed at build time: the same for privileged and session daemons
             HooksDir = R($"{SysConfDir}/libvirt/hooks"),

@@ -16,6 +16,9 @@ public sealed class PidFileException(string message) : Exception(message);
 /// The lock is an open-file-description lock (F_OFD_SETLK): it conflicts with libvirt's own
 /// fcntl lock on the same file, and with a second <see cref="Acquire"/> in the same process.
 /// </para>
+/// With <c>wait</c>, <see cref="Acquire"/> blocks until the holder lets go, as libvirt's leases
+/// helper does (virPidFileAcquirePathFull with waitForLock): its PID file is a mutex between
+/// the helpers dnsmasq starts.
 /// Disposing removes the file, then closes it (releasing the lock).
 /// </summary>
 public sealed class PidFile : IDisposable
@@ -35,7 +38,7 @@ public sealed class PidFile : IDisposable
     /// session daemon's runtime dir), opens, locks and writes the file.
     /// </summary>
     /// <exception cref="PidFileException">The file cannot be created, locked or written.</exception>
-    public static PidFile Acquire(string path, int? pid = null, UnixFileMode directoryMode =
+    public static PidFile Acquire(string path, int? pid = null, bool wait = false, UnixFileMode directoryMode =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
         UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute)
     {
@@ -60,7 +63,7 @@ public sealed class PidFile : IDisposable
             if (fd < 0)
                 throw SystemError("Failed to open pid file '{0}'", path);
 
-            int err = Lock(fd);
+            int err = Lock(fd, wait);
             if (err != 0)
             {
                 LibC.Close(fd);
@@ -90,13 +93,17 @@ public sealed class PidFile : IDisposable
         return new PidFile(path, fd);
     }
 
-    private static unsafe int Lock(int fd)
+    private static unsafe int Lock(int fd, bool wait)
     {
-        var fl = new LibC.Flock { l_type = LibC.F_WRLCK, l_whence = LibC.SEEK_SET, l_start = 0, l_len = 1 };
-        if (LibC.FcntlLock(fd, LibC.F_OFD_SETLK, &fl) == 0)
-            return 0;
-        int err = Marshal.GetLastPInvokeError();
-        return err == LibC.EACCES ? LibC.EAGAIN : err;
+        while (true)
+        {
+            var fl = new LibC.Flock { l_type = LibC.F_WRLCK, l_whence = LibC.SEEK_SET, l_start = 0, l_len = 1 };
+            if (LibC.FcntlLock(fd, wait ? LibC.F_OFD_SETLKW : LibC.F_OFD_SETLK, &fl) == 0)
+                return 0;
+            int err = Marshal.GetLastPInvokeError();
+            if (err == LibC.EINTR && wait) continue;
+            return err == LibC.EACCES ? LibC.EAGAIN : err;
+        }
     }
 
     private static bool StillLinked(int fd)
