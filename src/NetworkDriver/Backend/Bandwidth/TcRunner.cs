@@ -21,7 +21,6 @@ public sealed partial class TcRunner(IFirewallRunner runner, Action<string> log)
         "Specified qdisc kind is unknown",
         "TC classifier not found",
         "Failed to load TC action module",
-        "Unknown filter",
     ];
 
     [GeneratedRegex(@"^Command failed -:(\d+)\s*$", RegexOptions.Multiline)]
