@@ -32,9 +32,10 @@ public sealed class LinuxBackendStartFailureTests(string firewallBackend)
             _inner.Run(ip, ["netns", "exec", ns, program, .. args], stdin);
     }
 
-    // IPv6, a static route and the NAT rules: every step has something to do
+    // IPv6, a static route, the NAT rules and bandwidth: every step has something to do
     private const string Nat = """
         <network><name>fail</name><forward mode='nat'/><bridge name='vnfail0' stp='off' macTableManager='libvirt'/>
+        <bandwidth><inbound average='1000' peak='2000'/><outbound average='500'/></bandwidth>
         <ip address='192.0.2.1' netmask='255.255.255.0'/><ip family='ipv6' address='2001:db8:5::1' prefix='64'/>
         <route address='198.51.100.0' prefix='24' gateway='192.0.2.2'/></network>
         """;
@@ -86,7 +87,7 @@ public sealed class LinuxBackendStartFailureTests(string firewallBackend)
     {
         var net = _driver.DefineXml(Nat, 0);
         var names = _backend.StepNames;
-        Assert.That(names, Is.EqualTo(new[] { "route collision check", "bridge", "IPv6 sysctls", "firewall", "addresses", "MAC table manager", "link up", "static routes", "IP forwarding" }),
+        Assert.That(names, Is.EqualTo(new[] { "route collision check", "bridge", "IPv6 sysctls", "firewall", "addresses", "MAC table manager", "link up", "static routes", "IP forwarding", "dnsmasq", "bandwidth" }),
             "libvirt's order");
         foreach (string failing in names)
         {
@@ -105,6 +106,7 @@ public sealed class LinuxBackendStartFailureTests(string firewallBackend)
         _driver.Create(net);
         Assert.That(Links(), Does.Contain("vnfail0"));
         Assert.That(Rules(), Does.Contain("192.0.2.0/24"));
+        Assert.That(Tools.Run(_ip, ["netns", "exec", _ns, "tc", "class", "show", "dev", "vnfail0"]).Stdout, Does.Contain("class htb 1:2 parent 1:1"), "the bandwidth step ran");
         _driver.Destroy(net);
         AssertNothingIsLeft("destroy");
     }

@@ -1,3 +1,4 @@
+using VirtNetworkd.NetworkDriver.Backend.Bandwidth;
 using VirtNetworkd.NetworkDriver.Backend.Dnsmasq;
 using VirtNetworkd.NetworkDriver.Backend.Firewall;
 using VirtNetworkd.NetworkDriver.Driver;
@@ -14,9 +15,11 @@ namespace VirtNetworkd.NetworkDriver.Backend.Linux;
 /// both, also after a daemon restart, from the record in the status file; rules someone else
 /// removes are noticed within a second or two and added again; dnsmasq for DHCP and DNS
 /// (<see cref="DnsmasqDaemon"/>), adopted after a daemon restart and started again within a
-/// second when it dies (<see cref="ExitWatch"/> → <see cref="Fault"/> → Reconcile). Bridge mode on a
-/// host bridge: <see cref="HostBridgeSteps"/>. The other forward modes have no host work at
-/// start (the driver builds their device pools). Not yet: bandwidth.
+/// second when it dies (<see cref="ExitWatch"/> → <see cref="Fault"/> → Reconcile); the network's
+/// &lt;bandwidth&gt; and its ports' floors as libvirt's tc qdiscs, classes and filters on the bridge
+/// (<see cref="TcCommands"/>, run by <see cref="TcRunner"/>). Bridge mode on a host bridge:
+/// <see cref="HostBridgeSteps"/>. The other forward modes have no host work at start (the driver
+/// builds their device pools). Not yet: the bandwidth of forward mode 'bridge'.
 /// </summary>
 public sealed class LinuxBackend : INetworkBackend, IDisposable
 {
@@ -28,7 +31,7 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private readonly FirewallApplier _firewall;
     private readonly FirewallBackendType _firewallBackend;
     private readonly Action<string> _log;
-    private readonly InProcessBackend _qos = new();
+    private readonly TcRunner _tc;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (NetworkDef Def, BackendRecord Record)> _running = new();
     private readonly Timer _firewallWatch;
     private int _checking;
@@ -68,6 +71,7 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         // in process unless a test's namespace is used (the nft process would run in ours)
         _runner = runner ?? (namespacePath is null ? new LibNftablesRunner(new ProcessFirewallRunner()) : new ProcessFirewallRunner());
         _firewall = new FirewallApplier(_runner, log);
+        _tc = new TcRunner(_runner, m => log($"bandwidth: {m}"));
         _firewallWatch = new Timer(_ => CheckFirewalls(), null, FirewallCheckInterval, FirewallCheckInterval);
     }
 
@@ -106,6 +110,8 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         steps.Insert(3, new StartStep<VirtualNetworkStart>("firewall", AddFirewall, RemoveFirewall));
         // libvirt's order: dnsmasq after IP forwarding (networkStartNetworkVirtual)
         steps.Add(new StartStep<VirtualNetworkStart>("dnsmasq", StartDnsmasq, StopDnsmasq));
+        // virNetDevBandwidthSet(bridge, bandwidth, hierarchical_class, swapped) last, as networkStartNetworkVirtual
+        steps.Add(new StartStep<VirtualNetworkStart>("bandwidth", SetBandwidth, ClearBandwidth));
         return steps;
     }
 
@@ -148,6 +154,17 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         if (c.Record.DnsmasqPid is { } pid) _dnsmasq.Stop(c.Def, pid);
     }
 
+    private void SetBandwidth(VirtualNetworkStart c)
+    {
+        if (c.Def.Bandwidth is null) return;
+        _tc.Run(TcCommands.Set(c.Def.Bridge, c.Def.Bandwidth, hierarchicalClass: true, swapped: true));
+    }
+
+    private void ClearBandwidth(VirtualNetworkStart c)
+    {
+        if (c.Def.Bandwidth is not null && c.Def.Bridge is { } bridge) _tc.Run(TcCommands.Clear(bridge));
+    }
+
     /// <summary>Supervision (beyond libvirt, which leaves the network without DHCP): a dnsmasq that exits
     /// by itself is a fault; the driver's Reconcile starts another.</summary>
     private void WatchDnsmasq(NetworkDef def, int pid)
@@ -182,13 +199,18 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         if (c.Record.FirewallRemoval is { } plan) _firewall.Remove(plan);
     }
 
-    /// <summary>networkShutdownNetworkVirtual's order: the firewall rules, then the bridge.</summary>
+    /// <summary>networkShutdownNetworkVirtual's order: the bandwidth, dnsmasq, the firewall rules, then the bridge.</summary>
     public void Stop(NetworkDef def, BackendRecord record)
     {
         ArgumentNullException.ThrowIfNull(def);
         ArgumentNullException.ThrowIfNull(record);
         _running.TryRemove(def.Uuid, out _);
         record = Adopted(def, record);
+        if (IsVirtual(def) && def.Bandwidth is not null && (record.Bridge ?? def.Bridge) is { } bridge)
+        {
+            try { _tc.Run(TcCommands.Clear(bridge)); }
+            catch (Errors.LibvirtError e) { _log($"network '{def.Name}': {e.Message}"); }
+        }
         UnwatchDnsmasq(def.Uuid);
         if (record.DnsmasqPid is { } pid) _dnsmasq.Stop(def, pid);
         else if (_dnsmasq.Find(def, null) is { } found) _dnsmasq.Stop(def, found); // started by a daemon that died before saving the record
@@ -201,7 +223,6 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         {
             _log($"network '{def.Name}': {e.Message}");
         }
-        _qos.Stop(def, record);
     }
 
     public BackendRecord UpdateLive(NetworkDef oldDef, NetworkDef newDef, BackendRecord record, int section, int command)
@@ -331,10 +352,30 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
 
     public IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev) => SysfsVirtualFunctions.Read(pfDev);
 
-    // bandwidth is bookkeeping only until the tc part lands (issue "Linux backend, part 2")
-    public void PlugBandwidth(NetworkDef net, MacAddr mac, BandwidthDef portBandwidth, uint classId) => _qos.PlugBandwidth(net, mac, portBandwidth, classId);
-    public void UnplugBandwidth(NetworkDef net, uint classId) => _qos.UnplugBandwidth(net, classId);
-    public void UpdateBandwidthRate(NetworkDef net, uint classId, ulong rate) => _qos.UpdateBandwidthRate(net, classId, rate);
+    /// <summary>virNetDevBandwidthPlug on the network's bridge.</summary>
+    public void PlugBandwidth(NetworkDef net, MacAddr mac, BandwidthDef portBandwidth, uint classId)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        _tc.Run(TcCommands.Plug(Bridge(net), net.Bandwidth, mac, portBandwidth, classId));
+    }
+
+    /// <summary>virNetDevBandwidthUnplug.</summary>
+    public void UnplugBandwidth(NetworkDef net, uint classId)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        _tc.Run(TcCommands.Unplug(Bridge(net), classId));
+    }
+
+    /// <summary>virNetDevBandwidthUpdateRate.</summary>
+    public void UpdateBandwidthRate(NetworkDef net, uint classId, ulong rate)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        if (net.Bandwidth is null) return;
+        _tc.Run(TcCommands.UpdateRate(Bridge(net), classId, net.Bandwidth, rate));
+    }
+
+    private static string Bridge(NetworkDef net) => net.Bridge ?? throw new Errors.LibvirtError(Errors.VirErrorCode.OperationUnsupported,
+        Errors.VirErrorDomain.None, "Unable to set bandwidth for interface because device name is unknown");
 
     public void Dispose()
     {
