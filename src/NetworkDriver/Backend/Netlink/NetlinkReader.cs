@@ -77,3 +77,35 @@ public ref struct NetlinkAttributeReader(ReadOnlySpan<byte> attributes)
         return true;
     }
 }
+
+/// <summary>What one received datagram says about the answer to a request (the socket's read loop,
+/// apart from the socket so that it runs on any bytes: tests and the fuzzer's netlink target).</summary>
+public static class NetlinkAnswer
+{
+    /// <summary>
+    /// Hands each message of <paramref name="datagram"/> that answers request
+    /// <paramref name="sequence"/> to <paramref name="onMessage"/>; messages of other sequences (late
+    /// answers to earlier requests) are skipped. True when the answer is complete: acknowledged,
+    /// NLMSG_DONE, or the one reply of a non-dump query. Throws <see cref="NetlinkErrorException"/>
+    /// for a negative acknowledgement and <see cref="NetlinkFormatException"/> for bytes that do not
+    /// hold together.
+    /// </summary>
+    public static bool Read(ReadOnlySpan<byte> datagram, uint sequence, bool dump, string operation, NetlinkPayloadHandler? onMessage)
+    {
+        var reader = new NetlinkMessageReader(datagram);
+        while (reader.TryRead(out var m))
+        {
+            if (m.Sequence != sequence) continue;
+            if (m.Type == Nl.Error)
+            {
+                int code = m.ErrorCode;
+                if (code < 0) throw new NetlinkErrorException(-code, operation);
+                return true; // acknowledged
+            }
+            if (m.Type == Nl.Done) return true;
+            onMessage?.Invoke(m.Type, m.Payload);
+            if (!dump && (m.Flags & Nl.FMulti) == 0 && onMessage is not null) return true;
+        }
+        return false;
+    }
+}
