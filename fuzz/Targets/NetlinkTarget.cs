@@ -25,9 +25,6 @@ public sealed class NetlinkTarget : FuzzTarget
 
     private const uint Sequence = 1;
 
-    /// <summary>linux/err.h MAX_ERRNO: the errno an NLMSG_ERROR may carry.</summary>
-    private const int MaxErrno = 4095;
-
     public override void Run(ReadOnlySpan<byte> input)
     {
         if (input.Length < 1) return;
@@ -46,7 +43,7 @@ public sealed class NetlinkTarget : FuzzTarget
         catch (NetlinkFormatException)
         {
         }
-        catch (NetlinkErrorException e) when (e.Errno is > 0 and <= MaxErrno)
+        catch (NetlinkErrorException e) when (e.Errno is > 0 and <= NetlinkMessage.MaxErrno)
         {
         }
     }

@@ -14,8 +14,21 @@ public readonly ref struct NetlinkMessage(ushort type, ushort flags, uint sequen
     public uint Sequence { get; } = sequence;
     public ReadOnlySpan<byte> Payload { get; } = payload;
 
-    /// <summary>NLMSG_ERROR's error: 0 for an acknowledgement, otherwise a negative errno.</summary>
-    public int ErrorCode => Payload.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(Payload) : throw new NetlinkFormatException("short NLMSG_ERROR");
+    /// <summary>linux/err.h MAX_ERRNO: the largest errno the kernel reports.</summary>
+    public const int MaxErrno = 4095;
+
+    /// <summary>NLMSG_ERROR's error: 0 for an acknowledgement, otherwise a negative errno
+    /// (-1..-4095); anything else does not come from a kernel (negated, int.MinValue stays negative).</summary>
+    public int ErrorCode
+    {
+        get
+        {
+            if (Payload.Length < 4) throw new NetlinkFormatException("short NLMSG_ERROR");
+            int code = BinaryPrimitives.ReadInt32LittleEndian(Payload);
+            if (code is > 0 or < -MaxErrno) throw new NetlinkFormatException($"NLMSG_ERROR with error {code}, neither 0 nor a negative errno");
+            return code;
+        }
+    }
 }
 
 /// <summary>Walks the messages of one received datagram, checking every length against what is there.</summary>
