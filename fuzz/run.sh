@@ -12,7 +12,8 @@
 #
 # Environment: FUZZ_HEAP_LIMIT (bytes, default 512 MiB: the GC heap hard limit per fuzzing
 # process), FUZZ_TIMEOUT_MS (default 1000: an input running longer is a hang), LIBVIRT_SRC
-# (libvirt's source tree for the XML seeds; default: the tests' cache).
+# (libvirt's source tree for the XML seeds; default: the tests' cache), FUZZ_EXECS (a campaign:
+# also stop after about N executions, afl-fuzz -E; SECONDS stays the upper bound).
 # Runs afl-fuzz under `nice -n 19`, one process at a time. Needs root only to install afl++.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ inst=$work/instrumented
 sharpfuzz_version=2.3.0
 heap_limit=${FUZZ_HEAP_LIMIT:-$((512 * 1024 * 1024))}
 timeout_ms=${FUZZ_TIMEOUT_MS:-1000}
+execs_limit=()
+if [ -n "${FUZZ_EXECS:-}" ]; then execs_limit=(-E "$FUZZ_EXECS"); fi
 # the assemblies SharpFuzz instruments: everything of ours an untrusted input reaches
 instrument=(VirtNetworkd.Errors.dll VirtNetworkd.Protocol.dll VirtNetworkd.NetworkDriver.dll virtnetworkd.dll)
 
@@ -123,7 +126,7 @@ fuzz_target() {
   env AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 \
       AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 \
       DOTNET_GCHeapHardLimit=$(printf '0x%x' "$heap_limit") DOTNET_gcServer=0 DOTNET_CLI_TELEMETRY_OPTOUT=1 \
-      nice -n 19 afl-fuzz -i "$work/$target/in" -o "$out" -t "$timeout_ms" -m none -V "$seconds" \
+      nice -n 19 afl-fuzz -i "$work/$target/in" -o "$out" -t "$timeout_ms" -m none -V "$seconds" "${execs_limit[@]}" \
         -x "$fuzz/dict/$target.dict" -- $(runner) afl "$target" > "$work/$target/afl.log" 2>&1 || status=$?
   local stats=$out/default/fuzzer_stats
   if [ ! -f "$stats" ] && grep -q "No instrumentation detected" "$work/$target/afl.log"; then
@@ -136,7 +139,7 @@ fuzz_target() {
     env AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 \
         AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 \
         DOTNET_GCHeapHardLimit=$(printf '0x%x' "$heap_limit") DOTNET_gcServer=0 DOTNET_CLI_TELEMETRY_OPTOUT=1 \
-        nice -n 19 afl-fuzz -i "$work/$target/in" -o "$out" -t "$timeout_ms" -m none -V "$seconds" \
+        nice -n 19 afl-fuzz -i "$work/$target/in" -o "$out" -t "$timeout_ms" -m none -V "$seconds" "${execs_limit[@]}" \
           -x "$fuzz/dict/$target.dict" -- $(runner) afl "$target" > "$work/$target/afl.log" 2>&1 || status=$?
   fi
   if [ ! -f "$stats" ]; then
@@ -203,7 +206,7 @@ case "${1:-}" in
     exit $failed
     ;;
   ""|-h|--help)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
   *)

@@ -11,6 +11,7 @@ namespace VirtNetworkd.Fuzz;
 ///   VirtNetworkd.Fuzz seeds TARGET DIR [LIBVIRT_SRC]  write TARGET's generated seed corpus into DIR
 ///   VirtNetworkd.Fuzz dict TARGET FILE               write TARGET's AFL dictionary
 ///   VirtNetworkd.Fuzz repro TARGET FILE|DIR...       run inputs once each: prints each finding, exits 1 if any
+///   VirtNetworkd.Fuzz netlink-capture DIR            the kernel's rtnetlink answers as netlink seeds (fuzz/seeds/netlink/capture.sh)
 /// </code>
 /// </summary>
 public static class Program
@@ -31,6 +32,7 @@ public static class Program
             foreach (var t in FuzzTargets.All) Console.WriteLine(t.Name);
             return 0;
         }
+        if (args[0] == "netlink-capture" && args.Length == 2) return NetlinkCapture.Run(args[1]);
         if (args.Length < 2 || FuzzTargets.Find(args[1]) is not { } target)
         {
             Console.Error.WriteLine($"unknown target '{(args.Length > 1 ? args[1] : "")}'; targets: {string.Join(", ", FuzzTargets.All.Select(t => t.Name))}");

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
 using VirtNetworkd.NetworkDriver.Driver;
+using Admin = VirtNetworkd.Protocol.Admin;
+using AdminProcedure = VirtNetworkd.Protocol.Admin.Procedure;
 using AdminProgram = VirtNetworkd.Protocol.Admin.AdminProgram;
 using VirtNetworkd.Protocol.Framing;
 using KeepaliveProcedure = VirtNetworkd.Protocol.Keepalive.Procedure;
@@ -8,6 +10,7 @@ using KeepaliveProgram = VirtNetworkd.Protocol.Keepalive.KeepaliveProgram;
 using VirtNetworkd.Protocol.Remote;
 using VirtNetworkd.Protocol.Xdr;
 using VirtNetworkd.Server.Admin;
+using VirtNetworkd.Server.Host;
 using VirtNetworkd.Server.Host.Logging;
 using VirtNetworkd.Server.Remote;
 using VirtNetworkd.Server.Rpc;
@@ -20,7 +23,12 @@ namespace VirtNetworkd.Fuzz;
 /// /dev/shm. Input: byte 0 picks the socket (0 remote read-write, 1 remote read-only, 2 admin,
 /// 3 remote read-write with polkit auth and a non-root peer); byte 1 is the size of the pieces the
 /// stream is fed in (0: all at once); the rest is the stream (packets of every program: remote,
-/// admin, keepalive). Oracle: nothing escapes the session; no call ends in the catch-all
+/// admin, keepalive). The admin program is attached to a real <see cref="RpcServer"/> (its two named
+/// servers, limits and worker pools, no socket) with three in-memory clients registered (ids 1–3:
+/// remote read-write, remote read-only as uid 1000, admin), an <see cref="IdleShutdown"/> that never
+/// fires and a <see cref="LogRuntime"/> of its own (fuzzed log outputs open no file and leave the
+/// process's logging alone); after each admin input the limits, worker counts, timeout and log
+/// settings are put back, so every input starts from the same daemon. Oracle: nothing escapes the session; no call ends in the catch-all
 /// ("proc N failed: exception", logged at error level: the handler threw something other than
 /// LibvirtError / XdrDecodeException / XdrEncodeException); what the daemon sends is whole packets
 /// of our programs, replies and messages only.
@@ -36,6 +44,7 @@ public sealed class RpcTarget : FuzzTarget
 
     public override void Setup()
     {
+        if (_root.Length > 0) return;
         string shm = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
         _root = Path.Combine(shm, $"vnd-fuzz-rpc-{Environment.ProcessId}");
         Directory.CreateDirectory(_root);
@@ -47,11 +56,110 @@ public sealed class RpcTarget : FuzzTarget
             DefaultPriority = LogPriority.Error,
             Outputs = [new LogOutput(LogPriority.Error, LogDestination.File, _errorLog)],
         });
+        AdminDaemon();
+    }
+
+    // ---- the admin program's daemon
+
+    private static readonly LogOutput AdminLogOutput = new(LogPriority.Warning, LogDestination.Stderr);
+    private static readonly LogSettings AdminLogStart = new() { Outputs = [AdminLogOutput], DefaultOutputs = [AdminLogOutput] };
+
+    /// <summary>The most threads a fuzzed SERVER_SET_THREADPOOL_PARAMETERS may ask for (see <see cref="CappedAdmin"/>).</summary>
+    private const uint MaxFuzzedWorkers = 8;
+
+    private RpcServer? _server;
+    private IdleShutdown? _idle;
+    private LogSettings _adminLog = AdminLogStart;
+    private readonly List<(NetServer Server, ClientLimitStats Limits, WorkerPoolStats Workers)> _serverStart = [];
+    private MemorySession[] _registered = [];
+
+    private void AdminDaemon()
+    {
+        var limits = new ServerLimits { MinWorkers = 1, MaxWorkers = 4, PrioWorkers = 1 };
+        _server = new RpcServer(limits, limits, _ => null, Log.For("rpc"));
+        _idle = new IdleShutdown(() => 1, () => true, () => { }, Log.For("fuzz"));
+        var admin = new AdminDispatcher(euid: 0);
+        admin.Attach(new AdminContext(_server, _idle, new LogRuntime(() => _adminLog, s => _adminLog = s, s => _adminLog = s)));
+        _adminProgram = new CappedAdmin(admin);
+        // clients the admin calls can list, look up, describe and close: made first, so their ids are 1, 2, 3
+        _registered =
+        [
+            Register(_server.Main, ListenerRole.ReadWrite, new PeerCredentials(4001, 0, 0)),
+            Register(_server.Main, ListenerRole.ReadOnly, new PeerCredentials(4002, 1000, 1000)),
+            Register(_server.Admin, ListenerRole.Admin, new PeerCredentials(4003, 0, 0)),
+        ];
+        foreach (var server in _server.Servers) _serverStart.Add((server, server.ClientStats, server.Workers.Stats));
+    }
+
+    private static MemorySession Register(NetServer server, ListenerRole role, PeerCredentials peer)
+    {
+        var client = new MemorySession(null, role, ListenerAuth.None, peer);
+        server.TakeSlotAsync(CancellationToken.None).GetAwaiter().GetResult();
+        server.Add(client.Session);
+        return client;
+    }
+
+    /// <summary>Puts back what admin calls change: client limits, worker counts, the idle timeout, the log settings
+    /// (a closed registered client stays closed: closing it again or describing it answers the same).</summary>
+    private void ResetAdminDaemon()
+    {
+        foreach (var (server, limits, workers) in _serverStart)
+        {
+            server.SetClientLimits(limits.MaxClients, limits.MaxUnauthClients);
+            server.Workers.SetParameters(workers.MinWorkers, workers.MaxWorkers, workers.PrioWorkers);
+        }
+        _idle!.SetTimeout(0);
+        _adminLog = AdminLogStart;
+    }
+
+    /// <summary>
+    /// The admin program as the daemon serves it, except that SERVER_SET_THREADPOOL_PARAMETERS's
+    /// worker counts are capped at <see cref="MaxFuzzedWorkers"/> before the call runs: like
+    /// libvirt's virThreadPoolSetParameters, ours starts as many threads as asked, so an input
+    /// asking for millions would only measure thread creation (and hang afl-fuzz).
+    /// </summary>
+    private sealed class CappedAdmin(AdminDispatcher inner) : IProgramDispatcher
+    {
+        public uint Program => inner.Program;
+        public uint Version => inner.Version;
+        public bool IsKnownProcedure(int procedure) => inner.IsKnownProcedure(procedure);
+        public bool NeedsAuth(int procedure) => inner.NeedsAuth(procedure);
+        public void OnClientClosed(IRpcClient client) => inner.OnClientClosed(client);
+
+        public void Dispatch(IRpcClient client, in PacketHeader header, ReadOnlySpan<byte> body)
+        {
+            if (header.Procedure == (int)AdminProcedure.ServerSetThreadpoolParameters && Capped(body) is { } capped)
+                inner.Dispatch(client, header, capped);
+            else
+                inner.Dispatch(client, header, body);
+        }
+
+        private static byte[]? Capped(ReadOnlySpan<byte> body)
+        {
+            Admin.ServerSetThreadpoolParametersArgs args;
+            try
+            {
+                args = XdrCodec.Decode<Admin.ServerSetThreadpoolParametersArgs>(body);
+            }
+            catch (XdrDecodeException)
+            {
+                return null;
+            }
+            bool changed = false;
+            var ps = args.Params ?? [];
+            for (int i = 0; i < ps.Length; i++)
+            {
+                if (ps[i].Value.Type != 2 /* VIR_TYPED_PARAM_UINT */ || ps[i].Value.Ui <= MaxFuzzedWorkers) continue;
+                ps[i].Value.Ui = MaxFuzzedWorkers;
+                changed = true;
+            }
+            return changed ? XdrCodec.ToArray(args) : null;
+        }
     }
 
     public override void Run(ReadOnlySpan<byte> input)
     {
-        if (_root.Length == 0) Setup();
+        Setup();
         if (input.Length < 2) return;
         int mode = input[0] & 3;
         int chunk = input[1];
@@ -61,7 +169,7 @@ public sealed class RpcTarget : FuzzTarget
         // every change): building one costs more than most inputs
         if (_driver is null || _driver.Generation != _driverGeneration)
             NewDriver();
-        IProgramDispatcher program = mode == 2 ? _admin! : _remote!;
+        IProgramDispatcher program = mode == 2 ? _adminProgram! : _remote!;
         var role = mode switch { 1 => ListenerRole.ReadOnly, 2 => ListenerRole.Admin, _ => ListenerRole.ReadWrite };
         var auth = mode == 3 ? ListenerAuth.Polkit : ListenerAuth.None;
         var peer = new PeerCredentials(4242, mode == 3 ? 1000u : 0u, mode == 3 ? 1000u : 0u);
@@ -83,6 +191,7 @@ public sealed class RpcTarget : FuzzTarget
             session.EndOfInput();
             output.Write(session.TakeOutput());
         }
+        if (mode == 2) ResetAdminDaemon();
         CheckOutput(output.ToArray());
         CheckErrorLog();
     }
@@ -90,7 +199,7 @@ public sealed class RpcTarget : FuzzTarget
     private NetworkDriver.Driver.NetworkDriver? _driver;
     private long _driverGeneration;
     private IProgramDispatcher? _remote;
-    private IProgramDispatcher? _admin;
+    private IProgramDispatcher? _adminProgram;
 
     private void NewDriver()
     {
@@ -101,8 +210,6 @@ public sealed class RpcTarget : FuzzTarget
         _driver.Load();
         _driverGeneration = _driver.Generation;
         _remote = new RemoteDispatcher(new RemoteContext(true, 5, 5, _driver, new NetworkEventHub(_driver)));
-        // the admin program is being rewritten: it is reached through IProgramDispatcher only
-        _admin = new AdminDispatcher();
     }
 
     private static void CheckOutput(byte[] output)
@@ -194,6 +301,37 @@ public sealed class RpcTarget : FuzzTarget
         yield return ("polkit", [.. Call(Procedure.AuthList, 1, new XdrVoid()), .. Call(Procedure.AuthPolkit, 2, new XdrVoid())]);
     }
 
+    private static byte[] AdminCall<T>(AdminProcedure p, uint serial, in T body) where T : IXdrType<T> => Packet(AdminProgram.Number, (int)p, serial, body);
+
+    private static Admin.TypedParam AdminUInt(string field, uint value) => new() { Field = field, Value = new Admin.TypedParamValue { Type = 2, Ui = value } };
+
+    /// <summary>What virt-admin sends: servers, clients (ids 1–3 are registered), limits, logging, timeout.</summary>
+    public static IEnumerable<(string, byte[])> AdminStreams()
+    {
+        byte[] open = AdminCall(AdminProcedure.ConnectOpen, 1, new Admin.ConnectOpenArgs());
+        Admin.NonnullServer main = new() { Name = "virtnetworkd" }, admin = new() { Name = "admin" };
+        yield return ("servers", [.. open, .. AdminCall(AdminProcedure.ConnectListServers, 2, new Admin.ConnectListServersArgs { NeedResults = 1 }),
+            .. AdminCall(AdminProcedure.ConnectLookupServer, 3, new Admin.ConnectLookupServerArgs { Name = "admin" }),
+            .. AdminCall(AdminProcedure.ConnectGetLibVersion, 4, new XdrVoid())]);
+        yield return ("clients", [.. open, .. AdminCall(AdminProcedure.ServerListClients, 2, new Admin.ServerListClientsArgs { Srv = main, NeedResults = 1 }),
+            .. AdminCall(AdminProcedure.ServerLookupClient, 3, new Admin.ServerLookupClientArgs { Srv = main, Id = 1 }),
+            .. AdminCall(AdminProcedure.ClientGetInfo, 4, new Admin.ClientGetInfoArgs { Clnt = new Admin.NonnullClient { Srv = main, Id = 2 } }),
+            .. AdminCall(AdminProcedure.ClientGetInfo, 5, new Admin.ClientGetInfoArgs { Clnt = new Admin.NonnullClient { Srv = admin, Id = 3 } }),
+            .. AdminCall(AdminProcedure.ClientClose, 6, new Admin.ClientCloseArgs { Clnt = new Admin.NonnullClient { Srv = main, Id = 1 } })]);
+        yield return ("limits", [.. open, .. AdminCall(AdminProcedure.ServerGetClientLimits, 2, new Admin.ServerGetClientLimitsArgs { Srv = main }),
+            .. AdminCall(AdminProcedure.ServerSetClientLimits, 3, new Admin.ServerSetClientLimitsArgs { Srv = main, Params = [AdminUInt("nclients_max", 10), AdminUInt("nclients_unauth_max", 5)] }),
+            .. AdminCall(AdminProcedure.ServerGetThreadpoolParameters, 4, new Admin.ServerGetThreadpoolParametersArgs { Srv = admin }),
+            .. AdminCall(AdminProcedure.ServerSetThreadpoolParameters, 5, new Admin.ServerSetThreadpoolParametersArgs { Srv = admin, Params = [AdminUInt("minWorkers", 2), AdminUInt("maxWorkers", 6), AdminUInt("prioWorkers", 2)] }),
+            .. AdminCall(AdminProcedure.ServerUpdateTlsFiles, 6, new Admin.ServerUpdateTlsFilesArgs { Srv = main })]);
+        yield return ("logging", [.. open, .. AdminCall(AdminProcedure.ConnectGetLoggingOutputs, 2, new Admin.ConnectGetLoggingOutputsArgs()),
+            .. AdminCall(AdminProcedure.ConnectSetLoggingOutputs, 3, new Admin.ConnectSetLoggingOutputsArgs { Outputs = "1:file:/nonexistent/x.log 3:stderr 4:syslog:vnd" }),
+            .. AdminCall(AdminProcedure.ConnectSetLoggingFilters, 4, new Admin.ConnectSetLoggingFiltersArgs { Filters = "1:rpc 3:+remote 4:*" }),
+            .. AdminCall(AdminProcedure.ConnectGetLoggingFilters, 5, new Admin.ConnectGetLoggingFiltersArgs()),
+            .. AdminCall(AdminProcedure.ConnectSetLoggingOutputs, 6, new Admin.ConnectSetLoggingOutputsArgs { Outputs = "" })]);
+        yield return ("timeout", [.. open, .. AdminCall(AdminProcedure.ConnectSetDaemonTimeout, 2, new Admin.ConnectSetDaemonTimeoutArgs { Timeout = 30 }),
+            .. AdminCall(AdminProcedure.ConnectClose, 3, new XdrVoid())]);
+    }
+
     public override IEnumerable<(string Name, byte[] Data)> Seeds(SeedSources sources)
     {
         foreach (var (name, stream) in OwnStreams())
@@ -205,6 +343,8 @@ public sealed class RpcTarget : FuzzTarget
         yield return ("own-polkit-nonroot", [3, 0, .. OwnStreams().First(s => s.Item1 == "polkit").Item2]);
         for (int p = 1; p <= 19; p++)
             yield return ($"own-admin-{p}", [2, 0, .. Packet(AdminProgram.Number, p, 1, new XdrVoid())]);
+        foreach (var (name, stream) in AdminStreams())
+            yield return ($"own-admin-{name}", [2, 0, .. stream]);
 
         var golden = sources.Golden(".call.hex").ToList();
         var prefix = golden.Where(g => g.Name is "auth_list" or "connect_open").OrderBy(g => g.Name).SelectMany(g => g.Packet).ToArray();

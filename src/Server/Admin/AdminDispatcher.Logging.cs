@@ -10,18 +10,21 @@ namespace VirtNetworkd.Server.Admin;
 /// <summary>The daemon's logging outputs and filters, read and replaced while it runs.</summary>
 public sealed partial class AdminDispatcher
 {
+    /// <summary>The process's logging, unless the context gives another (the fuzzing harness).</summary>
+    private LogRuntime Logging => _context?.Logging ?? LogRuntime.Daemon;
+
     private void AddLoggingRows(DispatchTable<AdminSession> t)
     {
         t.Inline((int)Procedure.ConnectGetLoggingOutputs, (IRpcClient c, AdminSession s, PacketHeader h, in ConnectGetLoggingOutputsArgs a) =>
         {
             AdminParams.CheckNoFlags(a.Flags, "adminConnectGetLoggingOutputs");
-            string outputs = LogRuntime.OutputsText(out int count);
+            string outputs = Logging.OutputsText(out int count);
             c.Reply(h, new ConnectGetLoggingOutputsRet { Outputs = outputs, Noutputs = (uint)count });
         });
         t.Inline((int)Procedure.ConnectGetLoggingFilters, (IRpcClient c, AdminSession s, PacketHeader h, in ConnectGetLoggingFiltersArgs a) =>
         {
             AdminParams.CheckNoFlags(a.Flags, "adminConnectGetLoggingFilters");
-            string? filters = LogRuntime.FiltersText(out int count);
+            string? filters = Logging.FiltersText(out int count);
             c.Reply(h, new ConnectGetLoggingFiltersRet { Filters = filters, Nfilters = (uint)count });
         });
         // opening a log file may block: on a worker (and so, the filters' change too, under the same lock)
@@ -29,14 +32,14 @@ public sealed partial class AdminDispatcher
         {
             AdminParams.CheckNoFlags(a.Flags, "adminConnectSetLoggingOutputs");
             string? outputs = a.Outputs;
-            Apply(() => LogRuntime.SetOutputs(outputs));
+            Apply(() => Logging.SetOutputs(outputs));
             c.Reply(h, new XdrVoid(), flush: true);
         });
         t.Worker((int)Procedure.ConnectSetLoggingFilters, (IRpcClient c, AdminSession s, PacketHeader h, in ConnectSetLoggingFiltersArgs a) =>
         {
             AdminParams.CheckNoFlags(a.Flags, "adminConnectSetLoggingFilters");
             string? filters = a.Filters;
-            Apply(() => LogRuntime.SetFilters(filters));
+            Apply(() => Logging.SetFilters(filters));
             c.Reply(h, new XdrVoid(), flush: true);
         });
     }

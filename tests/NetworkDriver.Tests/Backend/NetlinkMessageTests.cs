@@ -132,4 +132,72 @@ public sealed class NetlinkMessageTests
         ];
         Assert.That(RtnlRequest.SetVlanFiltering(3, 8, enable: true), Is.EqualTo(expected));
     }
+
+    /// <summary>An NLMSG_ERROR answering request 1 whose error field is <paramref name="code"/>.</summary>
+    private static byte[] ErrorReply(int code)
+    {
+        byte[] m = new byte[Nl.HeaderSize + 4 + Nl.HeaderSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(m, (uint)m.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(m.AsSpan(4), Nl.Error);
+        BinaryPrimitives.WriteUInt32LittleEndian(m.AsSpan(8), 1);
+        BinaryPrimitives.WriteInt32LittleEndian(m.AsSpan(Nl.HeaderSize), code);
+        return m;
+    }
+
+    [Test]
+    public void AnAnswerEndsAtItsAcknowledgementAndANegativeOneIsTheErrno()
+    {
+        Assert.That(NetlinkAnswer.Read(ErrorReply(0), 1, false, "op", null), Is.True);
+        Assert.That(NetlinkAnswer.Read(ErrorReply(-17), 2, false, "op", null), Is.False, "an answer to another request is skipped");
+        var e = Assert.Throws<NetlinkErrorException>(() => NetlinkAnswer.Read(ErrorReply(-17), 1, false, "create bridge x", null));
+        Assert.That(e!.Errno, Is.EqualTo(NetlinkErrorException.EExist));
+        e = Assert.Throws<NetlinkErrorException>(() => NetlinkAnswer.Read(ErrorReply(-NetlinkMessage.MaxErrno), 1, false, "op", null));
+        Assert.That(e!.Errno, Is.EqualTo(NetlinkMessage.MaxErrno));
+    }
+
+    /// <summary>fuzz/findings/netlink/crashes-4fb06e9971709de1, -4a3648b897714301, -ec24b943d236e698
+    /// (the netlink target's inputs, datagram at byte 3): an NLMSG_ERROR whose error is int.MinValue
+    /// gave a NetlinkErrorException with errno -2147483648 (negating it overflows), -5000 one with
+    /// errno 5000, and a positive error counted as an acknowledgement. The kernel sends 0 or
+    /// -1..-4095 (MAX_ERRNO); anything else is now a format error.</summary>
+    [TestCase(int.MinValue)]
+    [TestCase(-5000)]
+    [TestCase(-4096)]
+    [TestCase(17)]
+    public void AnErrorFieldNoKernelSendsIsAFormatError(int code)
+    {
+        Assert.Throws<NetlinkFormatException>(() => NetlinkAnswer.Read(ErrorReply(code), 1, false, "op", null));
+    }
+
+    [Test]
+    public void TheFuzzersErrorInputsAreFormatErrors()
+    {
+        foreach (string hex in new[]
+        {
+            "00240024000000020000000100000000000000 00000080 10000000100005000100000000000000",
+            "00240024000000020000000100000000000000 78ecffff 10000000100005000100000000000000",
+            "00240024000000020000000100000000000000 11000000 10000000100005000100000000000000",
+        })
+        {
+            byte[] input = Convert.FromHexString(hex.Replace(" ", "", StringComparison.Ordinal));
+            byte[] datagram = input[3..];
+            Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(input.AsSpan(1)), Is.EqualTo(datagram.Length));
+            Assert.Throws<NetlinkFormatException>(() => NetlinkAnswer.Read(datagram, 1, false, "op", null));
+        }
+    }
+
+    [Test]
+    public void ADumpEndsAtDoneAndAGetAtItsOneReply()
+    {
+        byte[] link = new NetlinkWriter(Nl.NewLink, Nl.FMulti, 1).IfInfo(Nl.AfUnspec, 3).AttrString(Nl.IflaIfName, "a").ToArray();
+        byte[] done = new NetlinkWriter(Nl.Done, Nl.FMulti, 1).ToArray();
+        var names = new List<string>();
+        NetlinkPayloadHandler collect = (type, payload) => names.Add(RtnlParse.Link(payload).Name);
+        Assert.That(NetlinkAnswer.Read(link, 1, true, "dump", collect), Is.False);
+        Assert.That(NetlinkAnswer.Read([.. link, .. done], 1, true, "dump", collect), Is.True);
+        Assert.That(names, Is.EqualTo(new[] { "a", "a" }));
+        byte[] single = new NetlinkWriter(Nl.NewLink, 0, 1).IfInfo(Nl.AfUnspec, 3).AttrString(Nl.IflaIfName, "b").ToArray();
+        Assert.That(NetlinkAnswer.Read(single, 1, false, "get", collect), Is.True);
+        Assert.That(names[^1], Is.EqualTo("b"));
+    }
 }

@@ -162,6 +162,30 @@ public sealed class AdminDispatcherTests
         Assert.That((ret.Filters, ret.Nfilters), Is.EqualTo(((string?)null, 0u)));
     }
 
+    /// <summary>The fuzzing harness's seam: with a <see cref="LogRuntime"/> of its own in the
+    /// context, the logging procedures read and change that one, open no output and leave the
+    /// process's logging as it was.</summary>
+    [Test]
+    public void TheLoggingCallsUseTheContextsOwnLogRuntimeWhenGiven()
+    {
+        var stderr = new LogOutput(LogPriority.Warning, LogDestination.Stderr);
+        var own = new LogSettings { Outputs = [stderr], DefaultOutputs = [stderr] };
+        var admin = new AdminDispatcher(euid: 0);
+        admin.Attach(new AdminContext(_server, _idle, new LogRuntime(() => own, x => own = x, x => own = x)));
+        var process = Log.Settings;
+        using var m = new MemorySession(admin, ListenerRole.Admin, ListenerAuth.None, new PeerCredentials(Environment.ProcessId, 0, 0));
+
+        Assert.That(Roundtrip(m, Procedure.ConnectSetLoggingOutputs, new ConnectSetLoggingOutputsArgs { Outputs = "1:file:/nonexistent-vnd/x.log" }).Header.Status, Is.Zero);
+        Assert.That(own.Outputs, Is.EqualTo(new[] { new LogOutput(LogPriority.Debug, LogDestination.File, "/nonexistent-vnd/x.log") }));
+        Assert.That(File.Exists("/nonexistent-vnd/x.log"), Is.False);
+        Assert.That(Roundtrip(m, Procedure.ConnectSetLoggingFilters, new ConnectSetLoggingFiltersArgs { Filters = "3:rpc" }).Header.Status, Is.Zero);
+        var filters = Roundtrip(m, Procedure.ConnectGetLoggingFilters, new ConnectGetLoggingFiltersArgs()).Decode<ConnectGetLoggingFiltersRet>();
+        Assert.That((filters.Filters, filters.Nfilters), Is.EqualTo(("3:*rpc* ", 1u)));
+        Assert.That(Roundtrip(m, Procedure.ConnectSetLoggingOutputs, new ConnectSetLoggingOutputsArgs { Outputs = "" }).Header.Status, Is.Zero);
+        Assert.That(own.Outputs, Is.EqualTo(new[] { stderr }), "back to the default outputs");
+        Assert.That(Log.Settings, Is.SameAs(process), "the process's logging is untouched");
+    }
+
     [Test]
     public void AClientOfAnotherUserIsRefused()
     {

@@ -14,8 +14,21 @@ public readonly ref struct NetlinkMessage(ushort type, ushort flags, uint sequen
     public uint Sequence { get; } = sequence;
     public ReadOnlySpan<byte> Payload { get; } = payload;
 
-    /// <summary>NLMSG_ERROR's error: 0 for an acknowledgement, otherwise a negative errno.</summary>
-    public int ErrorCode => Payload.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(Payload) : throw new NetlinkFormatException("short NLMSG_ERROR");
+    /// <summary>linux/err.h MAX_ERRNO: the largest errno the kernel reports.</summary>
+    public const int MaxErrno = 4095;
+
+    /// <summary>NLMSG_ERROR's error: 0 for an acknowledgement, otherwise a negative errno
+    /// (-1..-4095); anything else does not come from a kernel (negated, int.MinValue stays negative).</summary>
+    public int ErrorCode
+    {
+        get
+        {
+            if (Payload.Length < 4) throw new NetlinkFormatException("short NLMSG_ERROR");
+            int code = BinaryPrimitives.ReadInt32LittleEndian(Payload);
+            if (code is > 0 or < -MaxErrno) throw new NetlinkFormatException($"NLMSG_ERROR with error {code}, neither 0 nor a negative errno");
+            return code;
+        }
+    }
 }
 
 /// <summary>Walks the messages of one received datagram, checking every length against what is there.</summary>
@@ -75,5 +88,37 @@ public ref struct NetlinkAttributeReader(ReadOnlySpan<byte> attributes)
         attribute = new NetlinkAttribute(type, _rest[Nl.AttrHeaderSize..len]);
         _rest = _rest[Math.Min(_rest.Length, Nl.Align(len))..];
         return true;
+    }
+}
+
+/// <summary>What one received datagram says about the answer to a request (the socket's read loop,
+/// apart from the socket so that it runs on any bytes: tests and the fuzzer's netlink target).</summary>
+public static class NetlinkAnswer
+{
+    /// <summary>
+    /// Hands each message of <paramref name="datagram"/> that answers request
+    /// <paramref name="sequence"/> to <paramref name="onMessage"/>; messages of other sequences (late
+    /// answers to earlier requests) are skipped. True when the answer is complete: acknowledged,
+    /// NLMSG_DONE, or the one reply of a non-dump query. Throws <see cref="NetlinkErrorException"/>
+    /// for a negative acknowledgement and <see cref="NetlinkFormatException"/> for bytes that do not
+    /// hold together.
+    /// </summary>
+    public static bool Read(ReadOnlySpan<byte> datagram, uint sequence, bool dump, string operation, NetlinkPayloadHandler? onMessage)
+    {
+        var reader = new NetlinkMessageReader(datagram);
+        while (reader.TryRead(out var m))
+        {
+            if (m.Sequence != sequence) continue;
+            if (m.Type == Nl.Error)
+            {
+                int code = m.ErrorCode;
+                if (code < 0) throw new NetlinkErrorException(-code, operation);
+                return true; // acknowledged
+            }
+            if (m.Type == Nl.Done) return true;
+            onMessage?.Invoke(m.Type, m.Payload);
+            if (!dump && (m.Flags & Nl.FMulti) == 0 && onMessage is not null) return true;
+        }
+        return false;
     }
 }

@@ -81,20 +81,7 @@ public sealed class NetlinkSocket : IDisposable
                     if (errno == 4 /* EINTR */) continue;
                     throw new NetlinkErrorException(errno, operation);
                 }
-                var reader = new NetlinkMessageReader(_receive.AsSpan(0, (int)n));
-                while (reader.TryRead(out var m))
-                {
-                    if (m.Sequence != sequence) continue; // a late answer to an earlier request
-                    if (m.Type == Nl.Error)
-                    {
-                        int code = m.ErrorCode;
-                        if (code < 0) throw new NetlinkErrorException(-code, operation);
-                        return; // acknowledged
-                    }
-                    if (m.Type == Nl.Done) return;
-                    onMessage?.Invoke(m.Type, m.Payload);
-                    if (!dump && (m.Flags & Nl.FMulti) == 0 && onMessage is not null) return;
-                }
+                if (NetlinkAnswer.Read(_receive.AsSpan(0, (int)n), sequence, dump, operation, onMessage)) return;
             }
         }
     }

@@ -7,48 +7,57 @@ namespace VirtNetworkd.Server.Host.Logging;
 /// daemon-log-filters), as libvirt's virLogSetOutputs / virLogSetFilters and their getters:
 /// the same syntax and errors as log_outputs / log_filters, effective for the next message.
 /// One change at a time; a change that fails leaves the settings as they were.
+/// <see cref="Daemon"/> changes the process's logging (<see cref="Log"/>); the fuzzing harness
+/// gives the admin program one over settings of its own, so that fuzzed calls open no files and
+/// leave the process's logging alone.
 /// </summary>
-public static class LogRuntime
+/// <param name="settings">The settings in force.</param>
+/// <param name="configure">Opens new outputs and switches to them (<see cref="Log.Configure"/>).</param>
+/// <param name="reconfigure">New filters over the same outputs.</param>
+public sealed class LogRuntime(Func<LogSettings> settings, Action<LogSettings> configure, Action<LogSettings> reconfigure)
 {
-    private static readonly Lock s_gate = new();
+    /// <summary>The daemon's logging.</summary>
+    public static readonly LogRuntime Daemon = new(() => Log.Settings, Log.Configure, Log.Reconfigure);
+
+    private readonly Lock _gate = new();
 
     /// <summary>virLogSetOutputs: null or "" goes back to the daemon's default output.</summary>
     /// <exception cref="LogConfigException">A bad output, or one that cannot be opened.</exception>
-    public static void SetOutputs(string? text)
+    public void SetOutputs(string? text)
     {
-        lock (s_gate)
+        lock (_gate)
         {
-            var current = Log.Settings;
+            var current = settings();
             var outputs = string.IsNullOrEmpty(text) ? current.DefaultOutputs : LogSettings.ParseOutputs(text);
-            Log.Configure(current with { Outputs = outputs });
+            configure(current with { Outputs = outputs });
         }
     }
 
     /// <summary>virLogSetFilters: null or "" removes every filter.</summary>
     /// <exception cref="LogConfigException">A bad filter.</exception>
-    public static void SetFilters(string? text)
+    public void SetFilters(string? text)
     {
-        lock (s_gate)
+        lock (_gate)
         {
             var filters = LogSettings.ParseFilters(text);
             // the outputs stay open: only the filters (and so every logger's threshold) change
-            Log.Reconfigure(Log.Settings with { Filters = filters });
+            reconfigure(settings() with { Filters = filters });
         }
     }
 
     /// <summary>virLogGetOutputs: "PRIO:DEST[:NAME]" separated by spaces.</summary>
-    public static string OutputsText(out int count)
+    public string OutputsText(out int count)
     {
-        var outputs = Log.Settings.Outputs;
+        var outputs = settings().Outputs;
         count = outputs.Count;
         return string.Join(' ', outputs.Select(o => o.ToString()));
     }
 
     /// <summary>virLogGetFilters: each "PRIO:*MATCH* " (libvirt stores the match with its stars,
     /// and ends every filter with a space); null when there is none.</summary>
-    public static string? FiltersText(out int count)
+    public string? FiltersText(out int count)
     {
-        var filters = Log.Settings.Filters;
+        var filters = settings().Filters;
         count = filters.Count;
         if (count == 0) return null;
         var sb = new StringBuilder();
