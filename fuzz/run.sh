@@ -28,7 +28,7 @@ timeout_ms=${FUZZ_TIMEOUT_MS:-1000}
 execs_limit=()
 if [ -n "${FUZZ_EXECS:-}" ]; then execs_limit=(-E "$FUZZ_EXECS"); fi
 # the assemblies SharpFuzz instruments: everything of ours an untrusted input reaches
-instrument=(VirtNetworkd.Errors.dll VirtNetworkd.Protocol.dll VirtNetworkd.NetworkDriver.dll virtnetworkd.dll)
+instrument=(VirtNetworkd.Errors.dll VirtNetworkd.Protocol.dll VirtNetworkd.NetworkDriver.dll VirtNetworkd.Host.dll virtnetworkd.dll)
 
 log() { echo "fuzz: $*" >&2; }
 
@@ -54,7 +54,8 @@ build_targets() {
     exit 1
   fi
   local stamp
-  stamp=$(cd "$build" && sha256sum ./*.dll | sha256sum | cut -d' ' -f1)
+  # the list of instrumented assemblies is part of the stamp: adding one instruments again
+  stamp=$( (cd "$build" && sha256sum ./*.dll; echo "${instrument[*]}") | sha256sum | cut -d' ' -f1)
   if [ -f "$inst/.stamp" ] && [ "$(cat "$inst/.stamp")" = "$stamp" ]; then return; fi
   rm -rf "$inst"
   cp -r "$build" "$inst"
