@@ -60,7 +60,8 @@ public sealed record NetworkDriverConfig(FirewallBackendType FirewallBackend)
         return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Any(dir => IsExecutable(Path.Combine(dir, program)));
     }
 
-    private static bool IsExecutable(string file) =>
+    /// <summary>virFileIsExecutable: a file (not a folder) with an execute bit.</summary>
+    internal static bool IsExecutable(string file) =>
         File.Exists(file) && (!OperatingSystem.IsLinux()
             || (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
 }

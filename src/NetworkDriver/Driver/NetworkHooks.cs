@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using VirtNetworkd.Errors;
+using VirtNetworkd.NetworkDriver.Backend.Firewall;
 
 namespace VirtNetworkd.NetworkDriver.Driver;
 
@@ -45,14 +46,14 @@ public sealed class NetworkHooks
         bool found = false;
         if (File.Exists(_script))
         {
-            if (IsExecutable(_script)) found = true;
+            if (NetworkDriverConfig.IsExecutable(_script)) found = true;
             else _warn($"Non-executable hook script {_script}");
         }
         if (!found && Directory.Exists(_scriptDir))
         {
             foreach (string entry in Directory.EnumerateFileSystemEntries(_scriptDir))
             {
-                if (IsExecutable(entry)) { found = true; break; }
+                if (NetworkDriverConfig.IsExecutable(entry)) { found = true; break; }
                 _warn($"Non-executable hook script {entry}");
             }
         }
@@ -95,14 +96,14 @@ public sealed class NetworkHooks
         string[] args = [network, OpName(op), end ? "end" : "begin", "-"];
         LibvirtError? failure = null;
         bool ran = false;
-        if (IsExecutable(_script))
+        if (NetworkDriverConfig.IsExecutable(_script))
         {
             ran = true;
             failure = RunOne(_script, args, input) ?? failure;
         }
         if (Directory.Exists(_scriptDir))
         {
-            var entries = Directory.EnumerateFileSystemEntries(_scriptDir).Where(IsExecutable).ToList();
+            var entries = Directory.EnumerateFileSystemEntries(_scriptDir).Where(NetworkDriverConfig.IsExecutable).ToList();
             entries.Sort(StringComparer.Ordinal);
             foreach (string entry in entries)
             {
@@ -155,24 +156,13 @@ public sealed class NetworkHooks
         }
         if (status == 0) return null;
         var command = new StringBuilder();
-        foreach (var (k, v) in env) command.Append(k).Append('=').Append(ShellEscape(v)).Append(' ');
-        command.Append(ShellEscape(path));
-        foreach (string a in args) command.Append(' ').Append(ShellEscape(a));
+        foreach (var (k, v) in env) command.Append(k).Append('=').Append(LibvirtCommandLine.ShellEscape(v)).Append(' ');
+        command.Append(LibvirtCommandLine.ShellEscape(path));
+        foreach (string a in args) command.Append(' ').Append(LibvirtCommandLine.ShellEscape(a));
         // .NET reports a death by signal N as exit code 128+N
         string how = status > 128 ? $"fatal signal {status - 128}" : $"exit status {status}";
         return Failed($"internal error: Child process ({command}) unexpected {how}{(stderr.Length > 0 ? ": " + stderr : "")}");
     }
 
     private static LibvirtError Failed(string message) => new(VirErrorCode.HookScriptFailed, VirErrorDomain.Hook, message);
-
-    /// <summary>virBufferEscapeShell: quoted only when it holds a shell metacharacter.</summary>
-    public static string ShellEscape(string s)
-    {
-        if (s.Length == 0) return "''";
-        if (s.IndexOfAny("\r\t\n !\"#$&'()*;<>?[\\]^`{|}~".ToCharArray()) < 0) return s;
-        return "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-    }
-
-    private static bool IsExecutable(string path) =>
-        File.Exists(path) && OperatingSystem.IsLinux() && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 }

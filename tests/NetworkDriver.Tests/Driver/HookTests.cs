@@ -175,12 +175,4 @@ public sealed class HookTests : DriverTestBase
         NetworkRef n = Drv.DefineXml(Xml("n1", U1, Net), 0);
         Assert.DoesNotThrow(() => Drv.Create(n));
     }
-
-    [TestCase("plain", "plain")]
-    [TestCase("", "''")]
-    [TestCase("a b", "'a b'")]
-    [TestCase("it's", "'it'\\''s'")]
-    [TestCase("/usr/bin:/bin", "/usr/bin:/bin")]
-    public void ArgumentsAreQuotedInTheErrorAsLibvirtQuotesThem(string arg, string quoted) =>
-        Assert.That(NetworkHooks.ShellEscape(arg), Is.EqualTo(quoted));
 }

@@ -29,7 +29,7 @@ public static class HostBridgeSteps
             if (host.Netlink.GetLink(bridge) is not { Kind: "bridge" } link) throw error;
             try
             {
-                host.Netlink.SetBridgeVlanFiltering(link.Index, enable: true);
+                host.Netlink.SetVlanFiltering(link.Index, enable: true);
             }
             catch (Netlink.NetlinkErrorException e)
             {

@@ -48,9 +48,6 @@ public sealed class RtNetlinkClient(NetlinkSocket socket) : IDisposable
 
     public void DeleteLink(int index) => socket.Ack(RtnlRequest.DeleteLink(socket.NextSequence(), index), $"delete link {index}");
 
-    public void SetBridgeVlanFiltering(int index, bool enable) =>
-        socket.Ack(BridgeVlanFiltering.Request(socket.NextSequence(), index, enable), $"set bridge {index} vlan_filtering {(enable ? 1 : 0)}");
-
     public void SetUp(int index, bool up) => socket.Ack(RtnlRequest.SetUp(socket.NextSequence(), index, up), $"set link {index} {(up ? "up" : "down")}");
 
     public void SetMaster(int index, int master) => socket.Ack(RtnlRequest.SetMaster(socket.NextSequence(), index, master), $"set link {index} master {master}");
