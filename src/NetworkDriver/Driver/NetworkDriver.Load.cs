@@ -37,9 +37,24 @@ public sealed partial class NetworkDriver
             LoadAllState(errors);
             LoadAllConfigs(errors);
             ReconcileAll(errors, atStartup: true);
-            Autostart(errors);
+            if (ShouldAutostart()) Autostart(errors);
             LoadErrors = errors;
         }
+    }
+
+    /// <summary>
+    /// virDriverShouldAutostart: autostart networks are started by the first daemon start after
+    /// the host booted, not by every restart (a network stopped on purpose stays stopped). The
+    /// mark is <c>STATEDIR/autostarted</c>, in /run, which a boot empties.
+    /// </summary>
+    private bool ShouldAutostart()
+    {
+        string mark = Path.Combine(Store.StateDir, "autostarted");
+        if (File.Exists(mark)) return false;
+        Directory.CreateDirectory(Store.StateDir);
+        using (new FileStream(mark, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None)) { }
+        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(mark, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return true;
     }
 
     /// <summary>

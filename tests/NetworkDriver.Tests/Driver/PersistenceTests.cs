@@ -34,6 +34,26 @@ public sealed class PersistenceTests : DriverTestBase
     }
 
     [Test]
+    public void AutostartRunsAtTheFirstLoadAfterABootNotAtEveryDaemonRestart()
+    {
+        NetworkRef a = Drv.DefineXml(Xml("a", U1), 0);
+        Drv.SetAutostart(a, true);
+        Drv.Load(); // the first daemon start since boot: starts it, leaves the mark
+        Assert.That(Drv.IsActive(a), Is.True);
+        Assert.That(File.Exists(Path.Combine(StateDir, "autostarted")), Is.True);
+        Drv.Destroy(a); // stopped on purpose
+
+        var restarted = NewDriver();
+        restarted.Load();
+        Assert.That(restarted.IsActive(restarted.LookupByName("a")), Is.False, "a daemon restart must not start it again (virDriverShouldAutostart)");
+
+        File.Delete(Path.Combine(StateDir, "autostarted")); // a boot empties /run
+        var booted = NewDriver(new FakeBackend());
+        booted.Load();
+        Assert.That(booted.IsActive(booted.LookupByName("a")), Is.True);
+    }
+
+    [Test]
     public void LoadAutostartsAndDropsStaleTransients()
     {
         NetworkRef a = Drv.DefineXml(Xml("a", U1), 0);
