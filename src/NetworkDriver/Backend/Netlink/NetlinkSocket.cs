@@ -19,7 +19,7 @@ public sealed class NetlinkErrorException(int errno, string operation)
 public sealed class NetlinkSocket : IDisposable
 {
     private const int AfNetlink = 16, SockRaw = 3, SockCloexec = 0x80000, NetlinkRoute = 0;
-    private const int SolSocket = 1, SoRcvTimeo = 20;
+    private const int SolSocket = 1, SoRcvTimeo = 20, MsgTrunc = 0x20;
     private readonly int _fd;
     private readonly Lock _lock = new();
     private readonly byte[] _receive = new byte[64 * 1024];
@@ -74,13 +74,15 @@ public sealed class NetlinkSocket : IDisposable
             while (true)
             {
                 nint n;
-                fixed (byte* p = _receive) n = Native.Recv(_fd, p, _receive.Length, 0);
+                // MSG_TRUNC: the datagram's real length, so that a reply larger than the buffer is an error, not a cut parse
+                fixed (byte* p = _receive) n = Native.Recv(_fd, p, _receive.Length, MsgTrunc);
                 if (n < 0)
                 {
                     int errno = Marshal.GetLastPInvokeError();
                     if (errno == 4 /* EINTR */) continue;
                     throw new NetlinkErrorException(errno, operation);
                 }
+                if (n > _receive.Length) throw new NetlinkErrorException(90 /* EMSGSIZE */, operation);
                 if (NetlinkAnswer.Read(_receive.AsSpan(0, (int)n), sequence, dump, operation, onMessage)) return;
             }
         }
