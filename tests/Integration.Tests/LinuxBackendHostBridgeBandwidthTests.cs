@@ -97,7 +97,8 @@ public sealed class LinuxBackendHostBridgeBandwidthTests
         TestContext.Out.WriteLine(reference.Stderr);
         static string Detail(string stderr) => stderr[(stderr.IndexOf('\n', StringComparison.Ordinal) + 1)..]; // after "Failed to create/start network"
         Assert.That(Detail(ours.Stderr), Is.EqualTo(Detail(reference.Stderr).Replace(name, "vnhbnx0")));
-        Assert.That(ours.Stderr, Does.Contain("error: internal error: Child process (tc qdisc add dev vnhbnx0 root handle 1: htb default 2) unexpected exit status 1: Cannot find device \"vnhbnx0\"\n"));
+        Assert.That(ours.Stderr, Does.Contain("error: internal error: Child process (tc qdisc add dev vnhbnx0 root handle 1: htb default 2) unexpected exit status 1: Cannot find device \"vnhbnx0\""),
+            "(Tools trims the trailing newline libvirt's message keeps; BandwidthRepairTests checks it)");
     }
 
     [Test]
