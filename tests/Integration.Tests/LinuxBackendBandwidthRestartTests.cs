@@ -79,9 +79,7 @@ public sealed class LinuxBackendBandwidthRestartTests
         Assert.That(_ns.TcTree(Bridge), Is.EqualTo(tree), "after SIGTERM and a start\n" + _ns.D.Stderr);
 
         RemoveRoot();
-        _ns.D.Signal("HUP");
-        var sw = Stopwatch.StartNew();
-        while (!_ns.TcTree(Bridge).SequenceEqual(tree) && sw.ElapsedMilliseconds < 10_000) Thread.Sleep(50);
+        _ns.ReloadAndWait();
         Assert.That(_ns.TcTree(Bridge), Is.EqualTo(tree), "after SIGHUP\n" + _ns.D.Stderr);
 
         // the class id the port's status keeps is the one on the bridge: unplugging it removes it
@@ -119,8 +117,7 @@ public sealed class LinuxBackendBandwidthRestartTests
 
         _ns.KillDaemon();
         _ns.StartDaemon();
-        _ns.D.Signal("HUP");
-        Thread.Sleep(500); // the reload runs on the signal's thread; what it would change shows within that
+        _ns.ReloadAndWait();
 
         Assert.That(_ns.TcTree(Bridge), Is.EqualTo(tree), "the same qdiscs, classes (handles and rates) and filters");
         string qdiscsAfter = _ns.Tc("-s", "qdisc", "show", "dev", Bridge).Stdout, classesAfter = _ns.Tc("-s", "class", "show", "dev", Bridge).Stdout;

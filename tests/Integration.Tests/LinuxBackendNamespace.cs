@@ -53,6 +53,29 @@ public sealed class LinuxBackendNamespace : IDisposable
         D.Process.WaitForExit();
     }
 
+    /// <summary>
+    /// SIGHUP, returning once the reload is over: it reconciles the running networks, then starts
+    /// autostart networks that are not running (every reload does), so a marker network, autostart
+    /// but stopped, that becomes active says the reconciling is done. The marker is stopped again.
+    /// </summary>
+    public void ReloadAndWait()
+    {
+        const string Marker = "vnhupmark";
+        if (Virsh("net-info", Marker).ExitCode != 0)
+        {
+            VirshOk("net-define", File("hupmark.xml", $"<network><name>{Marker}</name><bridge name='vnhupmark0'/></network>"));
+            VirshOk("net-autostart", Marker);
+        }
+        D.Signal("HUP");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (!Virsh("net-list", "--name").Stdout.Contains(Marker, StringComparison.Ordinal))
+        {
+            if (sw.ElapsedMilliseconds > 20_000) Assert.Fail($"the reload did not finish within 20 s:\n{D.Stderr}");
+            Thread.Sleep(20);
+        }
+        VirshOk("net-destroy", Marker);
+    }
+
     public Tools.Result Virsh(params string[] args) => Tools.Virsh(D.Uri, args);
 
     /// <summary>virsh, which must succeed (the daemon's log in the message when it does not).</summary>
