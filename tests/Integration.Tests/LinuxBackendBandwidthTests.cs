@@ -13,85 +13,25 @@ namespace VirtNetworkd.Integration.Tests;
 /// </summary>
 public sealed class LinuxBackendBandwidthTests
 {
-    private string _ns = "", _ip = "", _tc = "", _root = "";
-    private DaemonProcess? _daemon;
+    private LinuxBackendNamespace _ns = null!;
 
     private const string Bridge = "vntcbw0";
     private const string NetXml = $"""
         <network><name>lbbw</name><bridge name='{Bridge}'/>
-        <bandwidth><inbound average='1000' peak='2000' burst='512'/><outbound average='500'/></bandwidth>
+        {Bandwidth}
         <ip address='198.18.7.1' netmask='255.255.255.0'/></network>
         """;
 
-    private const string PortUuid = "0c6f1b9e-3f7a-4b43-9d21-6a8e0f2d5c11";
-    private const string PortXml = $"""
-        <networkport>
-          <uuid>{PortUuid}</uuid>
-          <owner><name>guest</name><uuid>d54df46f-1ab5-4a22-8618-4560ef5fac2c</uuid></owner>
-          <mac address='52:54:00:7b:35:93'/>
-          <bandwidth><inbound average='100' floor='50'/></bandwidth>
-        </networkport>
-        """;
+    /// <summary>The network's &lt;bandwidth&gt;, whose tree <see cref="AssertLibvirtsTree"/> knows.</summary>
+    internal const string Bandwidth = "<bandwidth><inbound average='1000' peak='2000' burst='512'/><outbound average='500'/></bandwidth>";
 
-    [SetUp]
-    public void CreateNamespace()
+    /// <summary>
+    /// The tree virNetDevBandwidthSet(bridge, <see cref="Bandwidth"/>, hierarchical, swapped) makes,
+    /// as far as the kernel allows; each command it does not allow skipped with a log line, and only those.
+    /// </summary>
+    internal static void AssertLibvirtsTree(string[] tree, (bool Sfq, bool Fw, bool Police) kernel, string daemonStderr)
     {
-        _ip = Tools.Require("ip", "iproute2");
-        _tc = Tools.Require("tc", "iproute2");
-        Tools.Require("nft", "nftables");
-        _ns = "vndbw" + Guid.NewGuid().ToString("N")[..8];
-        Assert.That(Tools.Run(_ip, ["netns", "add", _ns]).ExitCode, Is.Zero);
-        Tools.Run(_ip, ["-n", _ns, "link", "set", "lo", "up"]);
-        _root = DaemonProcess.NewRoot();
-    }
-
-    [TearDown]
-    public void RemoveNamespace()
-    {
-        _daemon?.Dispose();
-        Tools.Run(_ip, ["netns", "del", _ns]);
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
-    }
-
-    private Tools.Result Tc(string ns, params string[] args) => Tools.Run(_ip, ["netns", "exec", ns, _tc, .. args]);
-
-    /// <summary>tc's view of the bridge: qdiscs, classes, filters of the root and of the ingress qdisc, as printed (trailing blanks trimmed).</summary>
-    private string[] Tree(string ns) =>
-        new[] { new[] { "qdisc", "show", "dev", Bridge }, ["class", "show", "dev", Bridge], ["filter", "show", "dev", Bridge],
-                ["filter", "show", "dev", Bridge, "parent", "ffff:"] }
-        .SelectMany(a => Tc(ns, a).Stdout.Split('\n')).Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToArray();
-
-    /// <summary>What this kernel has of sch_sfq, cls_fw and act_police, tried on a scratch bridge in the test's namespace.</summary>
-    private (bool Sfq, bool Fw, bool Police) Probe()
-    {
-        Assert.That(Tools.Run(_ip, ["-n", _ns, "link", "add", "vnprobe0", "type", "bridge"]).ExitCode, Is.Zero);
-        bool Ok(params string[] a) => Tc(_ns, a).ExitCode == 0;
-        Assert.That(Ok("qdisc", "add", "dev", "vnprobe0", "root", "handle", "1:", "htb", "default", "2"), "sch_htb");
-        Assert.That(Ok("class", "add", "dev", "vnprobe0", "parent", "1:", "classid", "1:2", "htb", "rate", "1kbps"));
-        Assert.That(Ok("qdisc", "add", "dev", "vnprobe0", "ingress"), "sch_ingress");
-        var r = (Ok("qdisc", "add", "dev", "vnprobe0", "parent", "1:2", "handle", "2:", "sfq", "perturb", "10"),
-            Ok("filter", "add", "dev", "vnprobe0", "parent", "1:0", "protocol", "all", "prio", "1", "handle", "1", "fw", "flowid", "1"),
-            Ok("filter", "add", "dev", "vnprobe0", "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
-                "police", "rate", "500kbps", "burst", "500kb", "mtu", "64kb", "drop", "flowid", ":1"));
-        Tools.Run(_ip, ["-n", _ns, "link", "del", "vnprobe0"]);
-        TestContext.Out.WriteLine($"kernel: sfq={r.Item1} fw={r.Item2} police={r.Item3}");
-        return r;
-    }
-
-    [Test]
-    public void TheNetworkAndItsPortsGetLibvirtsTcTree()
-    {
-        var (sfq, fw, police) = Probe();
-        _daemon = DaemonProcess.Start(root: _root, networkNamespace: _ns, env: new Dictionary<string, string> { ["VIRTNETWORKD_BACKEND"] = "linux" });
-        string net = Path.Combine(_root, "bw.xml"), port = Path.Combine(_root, "port.xml");
-        File.WriteAllText(net, NetXml);
-        File.WriteAllText(port, PortXml);
-        Assert.That(Tools.Virsh(_daemon.Uri, "net-define", net).ExitCode, Is.Zero);
-        var start = Tools.Virsh(_daemon.Uri, "net-start", "lbbw");
-        Assert.That(start.ExitCode, Is.Zero, start + "\n" + _daemon.Stderr);
-
-        // virNetDevBandwidthSet(bridge, inbound 1000/2000/512 outbound 500, hierarchical, swapped)
-        var tree = Tree(_ns);
+        var (sfq, fw, police) = kernel;
         TestContext.Out.WriteLine(string.Join("\n", tree));
         var expected = new List<string>
         {
@@ -105,18 +45,51 @@ public sealed class LinuxBackendBandwidthTests
         Assert.That(tree.Any(l => l.StartsWith("qdisc sfq 2: parent 1:2", StringComparison.Ordinal)), Is.EqualTo(sfq), "the sfq of class 1:2");
         Assert.That(tree.Any(l => l.Contains(" fw ", StringComparison.Ordinal) || l.EndsWith(" fw", StringComparison.Ordinal)), Is.EqualTo(fw), "the fw filter");
         Assert.That(tree.Any(l => l.Contains("police", StringComparison.Ordinal) || l.Contains("action order", StringComparison.Ordinal)), Is.EqualTo(police), "the ingress police filter");
-        var skipped = _daemon.Stderr.Split('\n').Where(l => l.Contains("bandwidth: skipped 'tc ", StringComparison.Ordinal)).ToArray();
+        var skipped = daemonStderr.Split('\n').Where(l => l.Contains("bandwidth: skipped 'tc ", StringComparison.Ordinal)).ToArray();
         foreach (var (have, what) in new[] { (sfq, "sfq perturb 10"), (fw, "fw flowid 1"), (police, "police rate 500kbps") })
             Assert.That(skipped.Any(l => l.Contains(what, StringComparison.Ordinal)), Is.EqualTo(!have),
                 $"a command the kernel cannot do ({what}) is skipped with a log line, and only then");
+    }
+
+    private const string PortUuid = "0c6f1b9e-3f7a-4b43-9d21-6a8e0f2d5c11";
+    private const string PortXml = $"""
+        <networkport>
+          <uuid>{PortUuid}</uuid>
+          <owner><name>guest</name><uuid>d54df46f-1ab5-4a22-8618-4560ef5fac2c</uuid></owner>
+          <mac address='52:54:00:7b:35:93'/>
+          <bandwidth><inbound average='100' floor='50'/></bandwidth>
+        </networkport>
+        """;
+
+    [SetUp]
+    public void CreateNamespace() => _ns = new LinuxBackendNamespace("vndbw");
+
+    [TearDown]
+    public void RemoveNamespace() => _ns.Dispose();
+
+    private string[] Tree(string ns) => ns == "vnref"
+        ? LinuxBackendNamespace.TcTreeOf(a => Tools.Run(_ns.IpPath, ["netns", "exec", ns, _ns.TcPath, .. a]), Bridge)
+        : _ns.TcTree(Bridge);
+
+    [Test]
+    public void TheNetworkAndItsPortsGetLibvirtsTcTree()
+    {
+        var (sfq, fw, police) = _ns.ProbeTcModules();
+        var daemon = _ns.StartDaemon();
+        string net = _ns.File("bw.xml", NetXml), port = _ns.File("port.xml", PortXml);
+        _ns.VirshOk("net-define", net);
+        _ns.VirshOk("net-start", "lbbw");
+
+        // virNetDevBandwidthSet(bridge, inbound 1000/2000/512 outbound 500, hierarchical, swapped)
+        var tree = Tree(_ns.Name);
+        AssertLibvirtsTree(tree, (sfq, fw, police), daemon.Stderr);
 
         // the same network on libvirt 9.0: on a kernel with every module the trees are the same
         CompareWithReference(net, tree);
 
         // a port with a floor: its class under 1:1 (rate = floor, ceil = the network's peak), its sfq and its u32 filter; 1:2 gets peak - floors
-        var create = Tools.Virsh(_daemon.Uri, "net-port-create", "lbbw", port);
-        Assert.That(create.ExitCode, Is.Zero, create + "\n" + _daemon.Stderr);
-        tree = Tree(_ns);
+        _ns.VirshOk("net-port-create", "lbbw", port);
+        tree = Tree(_ns.Name);
         TestContext.Out.WriteLine(string.Join("\n", tree));
         Assert.That(tree, Does.Contain($"class htb 1:3 parent 1:1 {(sfq ? "leaf 3: " : "")}prio 0 rate 400Kbit ceil 16Mbit burst 1600b cburst 1600b"));
         // libvirt's "class change" names no burst: the class gets tc's default burst for its new rate
@@ -127,18 +100,16 @@ public sealed class LinuxBackendBandwidthTests
         Assert.That(tree.Select(l => l.Trim()), Is.SupersetOf(new[] { "match 00000800/0000ffff at -4", "match 007b3593/ffffffff at -12", "match 00005254/0000ffff at -16" }),
             "the port's MAC (tc prints the u16 matches at the 4-byte aligned offset)");
 
-        var delete = Tools.Virsh(_daemon.Uri, "net-port-delete", "lbbw", PortUuid);
-        Assert.That(delete.ExitCode, Is.Zero, delete.ToString());
-        tree = Tree(_ns);
+        _ns.VirshOk("net-port-delete", "lbbw", PortUuid);
+        tree = Tree(_ns.Name);
         Assert.That(tree.Where(l => l.Contains("1:3", StringComparison.Ordinal) || l.Contains("800::803", StringComparison.Ordinal) || l.Contains("sfq 3:", StringComparison.Ordinal)), Is.Empty,
             "virNetDevBandwidthUnplug removed the class, its sfq and its filter");
         Assert.That(tree, Has.Some.Match($@"^class htb 1:2 parent 1:1 {(sfq ? "leaf 2: " : "")}prio 0 rate 16Mbit ceil 16Mbit burst \d+b cburst 1600b$"),
             "as libvirt: back to the peak (not the average it started with)");
 
-        var destroy = Tools.Virsh(_daemon.Uri, "net-destroy", "lbbw");
-        Assert.That(destroy.ExitCode, Is.Zero, destroy.ToString());
-        Assert.That(Tools.Run(_ip, ["-n", _ns, "link", "show", Bridge]).ExitCode, Is.Not.Zero, "the bridge is gone, and its tc tree with it");
-        Assert.That(_daemon.Stderr, Does.Not.Contain("unexpected exit status"));
+        _ns.VirshOk("net-destroy", "lbbw");
+        Assert.That(_ns.Ip("link", "show", Bridge).ExitCode, Is.Not.Zero, "the bridge is gone, and its tc tree with it");
+        Assert.That(daemon.Stderr, Does.Not.Contain("unexpected exit status"));
     }
 
     private void CompareWithReference(string netXml, string[] ours)

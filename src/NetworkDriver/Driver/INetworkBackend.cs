@@ -12,6 +12,9 @@ public sealed record DhcpLease(
 /// <summary>A virtual function of an SR-IOV physical function: its PCI address, and its netdev name when bound to a network driver.</summary>
 public readonly record struct VirtualFunction(PciAddress Address, string? IfName);
 
+/// <summary>A running port's inbound floor: the QoS class <paramref name="ClassId"/> it owns on the network's bridge (networkPlugBandwidth).</summary>
+public readonly record struct PortFloor(MacAddr Mac, BandwidthDef Bandwidth, uint ClassId);
+
 /// <summary>
 /// The host side of the network driver: what actually creates bridges, firewall rules and
 /// dnsmasq. The driver decides policy and keeps state; the backend only does, and returns a
@@ -70,4 +73,13 @@ public interface INetworkBackend
 
     /// <summary>virNetDevBandwidthUpdateRate: sets the rate of class <paramref name="classId"/> (2 = the class of ports without a floor); throws on failure.</summary>
     void UpdateBandwidthRate(NetworkDef net, uint classId, ulong rate);
+
+    /// <summary>
+    /// At daemon start and on SIGHUP, after <see cref="Reconcile"/> found the network running and
+    /// its ports are known: put back what is missing of the network's &lt;bandwidth&gt; on its
+    /// bridge and of its ports' <paramref name="floors"/> (class 1:2 at
+    /// <paramref name="unguaranteedRate"/> when there are floors), leaving alone what is there.
+    /// Beyond libvirt, which never looks. Throws on failure.
+    /// </summary>
+    void ReconcileBandwidth(NetworkDef net, IReadOnlyList<PortFloor> floors, ulong? unguaranteedRate);
 }

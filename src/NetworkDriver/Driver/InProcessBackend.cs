@@ -8,7 +8,7 @@ namespace VirtNetworkd.NetworkDriver.Driver;
 /// A backend that touches nothing on the host. Its start is the same sequence of steps a host
 /// backend runs, with nothing behind them, and its record (the bridge a network "created") goes
 /// into the status file like any other; it keeps no state of its own beyond the QoS classes it
-/// was asked for, so after a daemon restart a network is running exactly when its status file
+/// was asked for (known again from the ports after a restart), so after a daemon restart a network is running exactly when its status file
 /// says so. Thread-safe.
 /// </summary>
 public sealed class InProcessBackend : INetworkBackend
@@ -89,5 +89,18 @@ public sealed class InProcessBackend : INetworkBackend
     {
         ArgumentNullException.ThrowIfNull(net);
         lock (_lock) Classes(net)[classId] = rate;
+    }
+
+    /// <summary>After a daemon restart the classes of the ports' floors are known again.</summary>
+    public void ReconcileBandwidth(NetworkDef net, IReadOnlyList<PortFloor> floors, ulong? unguaranteedRate)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentNullException.ThrowIfNull(floors);
+        lock (_lock)
+        {
+            var classes = Classes(net);
+            foreach (var f in floors) classes.TryAdd(f.ClassId, f.Bandwidth.Inbound?.Floor ?? 0);
+            if (unguaranteedRate is { } rate) classes.TryAdd(2, rate);
+        }
     }
 }

@@ -142,7 +142,8 @@ public sealed partial class NetworkDriver
     /// <summary>
     /// networkUpdateState / networkReloadFirewallRules + networkRefreshDaemons: each network that
     /// is active is reconciled with the host; at startup its ports are counted again and inactive
-    /// transient networks (stale state) are dropped.
+    /// transient networks (stale state) are dropped; then (beyond libvirt) the tc tree of its
+    /// &lt;bandwidth&gt; and of its ports' floors is put back where someone removed it.
     /// </summary>
     private void ReconcileAll(List<(string, string)> errors, bool atStartup)
     {
@@ -158,6 +159,7 @@ public sealed partial class NetworkDriver
                     if (ReconcileLocked(obj, errors))
                     {
                         if (atStartup) ReloadPorts(obj, errors);
+                        ReconcileBandwidth(obj, errors);
                         Publish(obj);
                         continue;
                     }

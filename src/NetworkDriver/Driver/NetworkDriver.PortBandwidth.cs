@@ -157,6 +157,31 @@ public sealed partial class NetworkDriver
         }
     }
 
+    /// <summary>
+    /// At daemon start (its ports loaded again) and on SIGHUP: the backend puts back what is
+    /// missing of the network's tc tree, the ports' floors with the class ids their status files
+    /// keep, and the unguaranteed class at the rate the floors leave (libvirt does not look; see
+    /// <see cref="INetworkBackend.ReconcileBandwidth"/>).
+    /// </summary>
+    private void ReconcileBandwidth(NetworkObj obj, List<(string File, string Error)> errors)
+    {
+        NetworkDef def = obj.Def;
+        if (def.Bandwidth is null) return;
+        var floors = obj.Ports.Values
+            .Where(p => p.ClassId > UnguaranteedClass && p.Bandwidth?.Inbound is { Floor: > 0 })
+            .OrderBy(p => p.ClassId)
+            .Select(p => new PortFloor(p.Mac, p.Bandwidth!, p.ClassId))
+            .ToList();
+        ulong? rate = null;
+        if (floors.Count > 0 && def.Bandwidth.Inbound is { } netIn)
+        {
+            ulong total = netIn.Peak != 0 ? netIn.Peak : netIn.Average;
+            rate = total >= obj.FloorSum ? total - obj.FloorSum : 0;
+        }
+        try { _backend.ReconcileBandwidth(def, floors, rate); }
+        catch (LibvirtError e) { errors.Add((Store.StatusFile(obj.Name), e.Message)); }
+    }
+
     private void TryUnplug(NetworkDef def, uint id)
     {
         try { _backend.UnplugBandwidth(def, id); } catch (LibvirtError) { }

@@ -130,4 +130,14 @@ public sealed class FakeBackend : INetworkBackend
     public void UnplugBandwidth(NetworkDef net, uint classId) => _qos.UnplugBandwidth(net, classId);
 
     public void UpdateBandwidthRate(NetworkDef net, uint classId, ulong rate) => _qos.UpdateBandwidthRate(net, classId, rate);
+
+    /// <summary>Every ReconcileBandwidth call: the network, its ports' floors, the unguaranteed rate.</summary>
+    public List<(string Network, IReadOnlyList<PortFloor> Floors, ulong? Rate)> BandwidthReconciles { get; } = [];
+
+    public void ReconcileBandwidth(NetworkDef net, IReadOnlyList<PortFloor> floors, ulong? unguaranteedRate)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        lock (_lock) BandwidthReconciles.Add((net.Name, floors, unguaranteedRate));
+        _qos.ReconcileBandwidth(net, floors, unguaranteedRate);
+    }
 }

@@ -277,6 +277,41 @@ public sealed class PortTests : DriverTestBase
     }
 
     [Test]
+    public void FloorsOfRunningPortsAreGivenToTheBackendAgainAfterARestartAndOnReload()
+    {
+        NetworkRef n = Started(QosNet);
+        Drv.CreatePort(n, PortXml(P1, Floor(500)), 0);
+        Drv.CreatePort(n, PortXml(P2, Floor(300), "52:54:00:00:00:02"), 0);
+        Drv.DeletePort(PortOf(n, P1), 0);
+        Drv.CreatePort(n, PortXml(P3, Floor(100), "52:54:00:00:00:03"), 0); // takes class 3 again
+
+        var backend = new InProcessBackend();
+        var d2 = NewDriver(backend);
+        d2.Load();
+        Assert.That(d2.LoadErrors, Is.Empty);
+        Assert.That(backend.BandwidthClasses("virbr0"), Is.EquivalentTo(new Dictionary<uint, ulong> { [3] = 100, [4] = 300, [2] = 1600 }),
+            "each floor with the class id its port's status keeps; class 2 gets what the floors leave of the peak");
+
+        Backend.BandwidthReconciles.Clear();
+        Drv.Reload();
+        Assert.That(Backend.BandwidthReconciles, Has.Count.EqualTo(1));
+        var (network, floors, rate) = Backend.BandwidthReconciles[0];
+        Assert.That(network, Is.EqualTo("n1"));
+        Assert.That(floors.Select(f => (f.Mac.ToString(), f.ClassId, f.Bandwidth.Inbound!.Floor)),
+            Is.EqualTo(new[] { ("52:54:00:00:00:03", 3u, 100ul), ("52:54:00:00:00:02", 4u, 300ul) }));
+        Assert.That(rate, Is.EqualTo(1600));
+    }
+
+    [Test]
+    public void ANetworkWithoutBandwidthHasNothingToReconcile()
+    {
+        Started();
+        Backend.BandwidthReconciles.Clear();
+        Drv.Reload();
+        Assert.That(Backend.BandwidthReconciles, Is.Empty);
+    }
+
+    [Test]
     public void XmlDescIsFormattedOnceUntilSomethingChanges()
     {
         NetworkRef n = Started();

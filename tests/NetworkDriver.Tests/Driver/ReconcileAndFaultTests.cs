@@ -139,5 +139,6 @@ public sealed class ReconcileAndFaultTests : DriverTestBase
         public void PlugBandwidth(Xml.NetworkDef net, Xml.Net.MacAddr mac, Xml.BandwidthDef portBandwidth, uint classId) { }
         public void UnplugBandwidth(Xml.NetworkDef net, uint classId) { }
         public void UpdateBandwidthRate(Xml.NetworkDef net, uint classId, ulong rate) { }
+        public void ReconcileBandwidth(Xml.NetworkDef net, IReadOnlyList<PortFloor> floors, ulong? unguaranteedRate) { }
     }
 }

@@ -35,4 +35,5 @@ public sealed class SlowBackend(TimeSpan delay) : INetworkBackend
     public void PlugBandwidth(NetworkDef net, MacAddr mac, BandwidthDef portBandwidth, uint classId) => _inner.PlugBandwidth(net, mac, portBandwidth, classId);
     public void UnplugBandwidth(NetworkDef net, uint classId) => _inner.UnplugBandwidth(net, classId);
     public void UpdateBandwidthRate(NetworkDef net, uint classId, ulong rate) => _inner.UpdateBandwidthRate(net, classId, rate);
+    public void ReconcileBandwidth(NetworkDef net, IReadOnlyList<PortFloor> floors, ulong? unguaranteedRate) => _inner.ReconcileBandwidth(net, floors, unguaranteedRate);
 }

@@ -41,50 +41,67 @@ public static class TcCommands
     ];
 
     /// <summary>
-    /// virNetDevBandwidthSet(ifname, bandwidth, hierarchical_class, swapped). A virtual network's
-    /// bridge gets (bridge, def.Bandwidth, true, true): inbound (to the guests) shapes the bridge's
+    /// virNetDevBandwidthSet(ifname, bandwidth, hierarchical_class, swapped): <see cref="Clear"/>,
+    /// <see cref="Root"/>, <see cref="Ingress"/>. A network's bridge (the one a virtual network
+    /// creates, or the host bridge of forward mode 'bridge') gets (bridge, def.Bandwidth, true, true): inbound (to the guests) shapes the bridge's
     /// transmit side with HTB, outbound is policed on its ingress.
     /// </summary>
     public static IReadOnlyList<TcCommand> Set(string? ifname, BandwidthDef? bandwidth, bool hierarchicalClass, bool swapped)
     {
         if (bandwidth is null) return [];
-        if (ifname is null)
-            throw new LibvirtError(VirErrorCode.OperationUnsupported, VirErrorDomain.None,
-                "Unable to set bandwidth for interface because device name is unknown");
-        BandwidthRate? rx = swapped ? bandwidth.Outbound : bandwidth.Inbound;
+        string dev = Device(ifname);
+        return [.. Clear(dev), .. Root(dev, bandwidth, hierarchicalClass, swapped), .. Ingress(dev, bandwidth, swapped)];
+    }
+
+    private static string Device(string? ifname) => ifname ?? throw new LibvirtError(VirErrorCode.OperationUnsupported, VirErrorDomain.None,
+        "Unable to set bandwidth for interface because device name is unknown");
+
+    /// <summary>The transmit half of virNetDevBandwidthSet: the root HTB qdisc, its classes, the sfq and the fw filter (nothing without an average).</summary>
+    public static IReadOnlyList<TcCommand> Root(string ifname, BandwidthDef bandwidth, bool hierarchicalClass, bool swapped)
+    {
+        ArgumentNullException.ThrowIfNull(bandwidth);
         BandwidthRate? tx = swapped ? bandwidth.Inbound : bandwidth.Outbound;
-        var cmds = new List<TcCommand>(Clear(ifname));
-        if (tx is { Average: not 0 })
+        if (tx is not { Average: not 0 }) return [];
+        string average = U(tx.Average) + "kbps";
+        string? peak = tx.Peak != 0 ? U(tx.Peak) + "kbps" : null;
+        string? burst = tx.Burst != 0 ? U(tx.Burst) + "kb" : null;
+        var cmds = new List<TcCommand>
         {
-            string average = U(tx.Average) + "kbps";
-            string? peak = tx.Peak != 0 ? U(tx.Peak) + "kbps" : null;
-            string? burst = tx.Burst != 0 ? U(tx.Burst) + "kb" : null;
-            cmds.Add(Cmd("qdisc", "add", "dev", ifname, "root", "handle", "1:", "htb", "default", hierarchicalClass ? "2" : "1"));
-            if (hierarchicalClass)
-                cmds.Add(Cmd("class", "add", "dev", ifname, "parent", "1:", "classid", "1:1", "htb", "rate", average,
-                    "ceil", peak ?? average, "quantum", Quantum(tx)));
-            var leaf = new List<string> { "class", "add", "dev", ifname, "parent", hierarchicalClass ? "1:1" : "1:",
-                "classid", hierarchicalClass ? "1:2" : "1:1", "htb", "rate", average };
-            if (peak is not null) leaf.AddRange(["ceil", peak]);
-            if (burst is not null) leaf.AddRange(["burst", burst]);
-            leaf.AddRange(["quantum", Quantum(tx)]);
-            cmds.Add(new TcCommand(leaf));
-            cmds.Add(Cmd("qdisc", "add", "dev", ifname, "parent", hierarchicalClass ? "1:2" : "1:1", "handle", "2:", "sfq", "perturb", "10"));
-            cmds.Add(Cmd("filter", "add", "dev", ifname, "parent", "1:0", "protocol", "all", "prio", "1", "handle", "1", "fw", "flowid", "1"));
-        }
-        if (rx is not null)
-        {
-            string average = U(rx.Average) + "kbps";
-            // tc keeps the burst in a u32 of bytes; libvirt's default is the average, capped to fit
-            string burst = U(rx.Burst != 0 ? rx.Burst : Math.Min(rx.Average, uint.MaxValue / 1024)) + "kb";
-            cmds.Add(Cmd("qdisc", "add", "dev", ifname, "ingress"));
-            cmds.Add(Cmd("filter", "add", "dev", ifname, "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
-                "police", "rate", average, "burst", burst, "mtu", "64kb", "drop", "flowid", ":1"));
-        }
+            Cmd("qdisc", "add", "dev", ifname, "root", "handle", "1:", "htb", "default", hierarchicalClass ? "2" : "1"),
+        };
+        if (hierarchicalClass)
+            cmds.Add(Cmd("class", "add", "dev", ifname, "parent", "1:", "classid", "1:1", "htb", "rate", average,
+                "ceil", peak ?? average, "quantum", Quantum(tx)));
+        var leaf = new List<string> { "class", "add", "dev", ifname, "parent", hierarchicalClass ? "1:1" : "1:",
+            "classid", hierarchicalClass ? "1:2" : "1:1", "htb", "rate", average };
+        if (peak is not null) leaf.AddRange(["ceil", peak]);
+        if (burst is not null) leaf.AddRange(["burst", burst]);
+        leaf.AddRange(["quantum", Quantum(tx)]);
+        cmds.Add(new TcCommand(leaf));
+        cmds.Add(Cmd("qdisc", "add", "dev", ifname, "parent", hierarchicalClass ? "1:2" : "1:1", "handle", "2:", "sfq", "perturb", "10"));
+        cmds.Add(Cmd("filter", "add", "dev", ifname, "parent", "1:0", "protocol", "all", "prio", "1", "handle", "1", "fw", "flowid", "1"));
         return cmds;
     }
 
-    private static string ClassId(uint id) => "1:" + id.ToString("x", CultureInfo.InvariantCulture);
+    /// <summary>The receive half of virNetDevBandwidthSet: the ingress qdisc and its police filter.</summary>
+    public static IReadOnlyList<TcCommand> Ingress(string ifname, BandwidthDef bandwidth, bool swapped)
+    {
+        ArgumentNullException.ThrowIfNull(bandwidth);
+        BandwidthRate? rx = swapped ? bandwidth.Outbound : bandwidth.Inbound;
+        if (rx is null) return [];
+        string average = U(rx.Average) + "kbps";
+        // tc keeps the burst in a u32 of bytes; libvirt's default is the average, capped to fit
+        string burst = U(rx.Burst != 0 ? rx.Burst : Math.Min(rx.Average, uint.MaxValue / 1024)) + "kb";
+        return
+        [
+            Cmd("qdisc", "add", "dev", ifname, "ingress"),
+            Cmd("filter", "add", "dev", ifname, "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
+                "police", "rate", average, "burst", burst, "mtu", "64kb", "drop", "flowid", ":1"),
+        ];
+    }
+
+    /// <summary>The class id tc knows a port's class by: 1:(id in hex).</summary>
+    public static string ClassId(uint id) => "1:" + id.ToString("x", CultureInfo.InvariantCulture);
 
     private static string FilterId(uint id) => "800::" + (800 + id).ToString(CultureInfo.InvariantCulture);
 

@@ -53,10 +53,34 @@ public sealed partial class TcRunner(IFirewallRunner runner, Action<string> log)
             string why = FirstLine(result.Stderr);
             if (!MissingFeature.Any(f => result.Stderr.Contains(f, StringComparison.Ordinal)))
                 throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.None,
-                    $"Child process ({group[failed]}) unexpected exit status 2: {why}");
+                    $"Child process ({group[failed]}) unexpected exit status {ExitStatus(why)}: {why}\n");
             log($"skipped '{group[failed]}': the kernel lacks what it needs ({why})");
             group = group.Skip(failed + 1).ToList();
         }
+    }
+
+    /// <summary>
+    /// What the one command alone would have exited with, as libvirt runs it (a batch always exits
+    /// 1): 1 for a device that does not exist (tc stops before asking the kernel), 2 when the
+    /// kernel refuses the request.
+    /// </summary>
+    private static int ExitStatus(string why) =>
+        why.StartsWith("Cannot find device", StringComparison.Ordinal) ? 1 : 2;
+
+    /// <summary>
+    /// tc's view of a device's qdiscs and classes (one <c>tc -batch -</c> of <c>qdisc show</c> and
+    /// <c>class show</c>), or null when the device is gone.
+    /// </summary>
+    public TcTree? Show(string ifname)
+    {
+        var result = Batch([new TcCommand(["qdisc", "show", "dev", ifname]), new TcCommand(["class", "show", "dev", ifname])], force: false);
+        if (result.ExitCode != 0)
+        {
+            if (result.Stderr.Contains("Cannot find device", StringComparison.Ordinal)) return null;
+            throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.None,
+                $"Child process (tc qdisc show dev {ifname}) unexpected exit status {ExitStatus(FirstLine(result.Stderr))}: {FirstLine(result.Stderr)}\n");
+        }
+        return TcTree.Parse(result.Stdout);
     }
 
     private static string FirstLine(string stderr) =>

@@ -19,7 +19,8 @@ namespace VirtNetworkd.NetworkDriver.Backend.Linux;
 /// &lt;bandwidth&gt; and its ports' floors as libvirt's tc qdiscs, classes and filters on the bridge
 /// (<see cref="TcCommands"/>, run by <see cref="TcRunner"/>). Bridge mode on a host bridge:
 /// <see cref="HostBridgeSteps"/>. The other forward modes have no host work at start (the driver
-/// builds their device pools). Not yet: the bandwidth of forward mode 'bridge'.
+/// builds their device pools). At start-up and on SIGHUP a tc tree someone removed is put back
+/// (<see cref="ReconcileBandwidth"/>, beyond libvirt).
 /// </summary>
 public sealed class LinuxBackend : INetworkBackend, IDisposable
 {
@@ -128,12 +129,13 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     public BackendRecord Start(NetworkDef def)
     {
         ArgumentNullException.ThrowIfNull(def);
-        if (IsHostBridge(def)) return HostBridgeSteps.Start(_host, def, _log);
         // private, vepa, passthrough, hostdev and macvtap bridge mode: their device pool is
         // built by the driver (networkCreateInterfacePool); nothing on the host to do at start
-        if (!IsVirtual(def)) return BackendRecord.Empty;
+        if (!IsVirtual(def) && !IsHostBridge(def)) return BackendRecord.Empty;
         var context = new VirtualNetworkStart(_host, def);
-        var steps = VirtualSteps();
+        var steps = IsHostBridge(def)
+            ? HostBridgeSteps.Steps(new StartStep<VirtualNetworkStart>("bandwidth", SetBandwidth, ClearBandwidth), _log)
+            : VirtualSteps();
         if (BeforeStep is { } before)
             steps = steps.ConvertAll(s => s with { Do = c => { before(s.Name); s.Do(c); } });
         StepRunner.Run(steps, context, (step, e) => _log($"network '{def.Name}': undoing '{step}' failed: {e.Message}"));
@@ -154,12 +156,23 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         if (c.Record.DnsmasqPid is { } pid) _dnsmasq.Stop(c.Def, pid);
     }
 
+    /// <summary>virNetDevBandwidthSet(bridge, bandwidth, hierarchical, swapped); as libvirt's error
+    /// paths, a Set that fails half way clears what it added (the step's undo only runs for steps done).</summary>
     private void SetBandwidth(VirtualNetworkStart c)
     {
         if (c.Def.Bandwidth is null) return;
-        _tc.Run(TcCommands.Set(c.Def.Bridge, c.Def.Bandwidth, hierarchicalClass: true, swapped: true));
+        try
+        {
+            _tc.Run(TcCommands.Set(c.Def.Bridge, c.Def.Bandwidth, hierarchicalClass: true, swapped: true));
+        }
+        catch (Errors.LibvirtError)
+        {
+            ClearBandwidth(c);
+            throw;
+        }
     }
 
+    /// <summary>virNetDevBandwidthClear: the root and ingress qdiscs go (tc's complaints ignored).</summary>
     private void ClearBandwidth(VirtualNetworkStart c)
     {
         if (c.Def.Bandwidth is not null && c.Def.Bridge is { } bridge) _tc.Run(TcCommands.Clear(bridge));
@@ -199,14 +212,15 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         if (c.Record.FirewallRemoval is { } plan) _firewall.Remove(plan);
     }
 
-    /// <summary>networkShutdownNetworkVirtual's order: the bandwidth, dnsmasq, the firewall rules, then the bridge.</summary>
+    /// <summary>networkShutdownNetworkVirtual's order: the bandwidth, dnsmasq, the firewall rules, then the bridge;
+    /// networkShutdownNetworkBridge clears the host bridge's qdiscs (root and ingress, whoever added them) and leaves the bridge.</summary>
     public void Stop(NetworkDef def, BackendRecord record)
     {
         ArgumentNullException.ThrowIfNull(def);
         ArgumentNullException.ThrowIfNull(record);
         _running.TryRemove(def.Uuid, out _);
         record = Adopted(def, record);
-        if (IsVirtual(def) && def.Bandwidth is not null && (record.Bridge ?? def.Bridge) is { } bridge)
+        if ((IsVirtual(def) || IsHostBridge(def)) && def.Bandwidth is not null && (record.Bridge ?? def.Bridge) is { } bridge)
         {
             try { _tc.Run(TcCommands.Clear(bridge)); }
             catch (Errors.LibvirtError e) { _log($"network '{def.Name}': {e.Message}"); }
@@ -372,6 +386,23 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         ArgumentNullException.ThrowIfNull(net);
         if (net.Bandwidth is null) return;
         _tc.Run(TcCommands.UpdateRate(Bridge(net), classId, net.Bandwidth, rate));
+    }
+
+    /// <summary>
+    /// Beyond libvirt (its networkUpdateState and reload never look at the tc tree): what is
+    /// missing of the tree on the bridge is put back (<see cref="BandwidthRepair"/>), what is
+    /// there is left alone, so guests' shaping is not disturbed by a restart.
+    /// </summary>
+    public void ReconcileBandwidth(NetworkDef net, IReadOnlyList<PortFloor> floors, ulong? unguaranteedRate)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentNullException.ThrowIfNull(floors);
+        if (net.Bandwidth is null || !(IsVirtual(net) || IsHostBridge(net)) || net.Bridge is not { } bridge) return;
+        if (_tc.Show(bridge) is not { } tree) return; // the bridge is gone: Reconcile says so
+        var plan = BandwidthRepair.Plan(bridge, net.Bandwidth, tree, floors, unguaranteedRate);
+        if (plan.Count == 0) return;
+        _tc.Run(plan);
+        _log($"network '{net.Name}': the tc tree of its <bandwidth> on bridge {bridge} was incomplete (removed by someone else): added again what was missing ({plan.Count} tc commands)");
     }
 
     private static string Bridge(NetworkDef net) => net.Bridge ?? throw new Errors.LibvirtError(Errors.VirErrorCode.OperationUnsupported,

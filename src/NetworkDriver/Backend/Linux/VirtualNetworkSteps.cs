@@ -5,7 +5,7 @@ using VirtNetworkd.NetworkDriver.Xml;
 
 namespace VirtNetworkd.NetworkDriver.Backend.Linux;
 
-/// <summary>What the start steps of a virtual network share.</summary>
+/// <summary>What the start steps of a network share (a virtual network, or one on a host bridge: <see cref="HostBridgeSteps"/>).</summary>
 public sealed class VirtualNetworkStart(LinuxHost host, NetworkDef def)
 {
     public LinuxHost Host { get; } = host;
