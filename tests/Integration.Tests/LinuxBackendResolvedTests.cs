@@ -205,4 +205,27 @@ public sealed partial class LinuxBackendResolvedTests
         Assert.That(Tools.Run(_ip, ["-n", _ns, "link", "show", "vndrs4", "up"]).Stdout, Does.Contain("vndrs4"), "the network runs");
         Assert.That(Tools.Virsh(_daemon.Uri, "net-info", "resolv4").Stdout, Does.Match(@"Active:\s+yes"));
     }
+
+    [Test]
+    public void ACallResolvedRefusesFailsTheStartAsLibvirtsAndLeavesNothing()
+    {
+        // a resolve1 that refuses every call (here one of the test's own on the private bus: the
+        // real resolved refuses only what cannot happen to a bridge libvirt just made)
+        _bus = new PrivateSystemBus(PrivateSystemBus.ResolvedServiceDir(_root));
+        var refusing = new RecordingResolved { ErrorName = "org.freedesktop.resolve1.NoSuchLink" };
+        using var service = _bus.Own("org.freedesktop.resolve1", refusing);
+        StartDaemonAndNetworks(_bus.Address);
+        var start = Tools.Virsh(_daemon!.Uri, "net-start", "resolv4");
+        Assert.That(start.ExitCode, Is.Not.Zero);
+        Assert.That(start.Stderr, Does.Contain("error: internal error: failed to register name server"));
+        Assert.That(_daemon.Stderr, Does.Contain(
+            "network 'resolv4': registering name server 192.0.2.1 for domain 'example.test' with systemd-resolved failed: org.freedesktop.resolve1.NoSuchLink: refused by the test"));
+        Assert.That(refusing.Calls, Has.Count.EqualTo(1).And.Some.Contains("SetLinkDomains"));
+        // the steps before were undone: no bridge, no dnsmasq, inactive
+        Assert.That(Tools.Run(_ip, ["-n", _ns, "link", "show", "vndrs4"]).ExitCode, Is.Not.Zero, "no bridge");
+        Assert.That(File.Exists(Path.Combine(_root, "run/libvirt/network/resolv4.pid")) &&
+            File.ReadAllText(Path.Combine(_root, "run/libvirt/network/resolv4.pid")).Trim() is { Length: > 0 } pid &&
+            Directory.Exists("/proc/" + pid), Is.False, "no dnsmasq");
+        Assert.That(Tools.Virsh(_daemon.Uri, "net-info", "resolv4").Stdout, Does.Match(@"Active:\s+no"));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Tmds.DBus.Protocol;
 
 namespace VirtNetworkd.Integration.Tests;
 
@@ -54,6 +55,26 @@ public sealed class PrivateSystemBus : IDisposable
     public string Dir { get; }
     public string SocketPath { get; }
     public string Address => "unix:path=" + SocketPath;
+
+    /// <summary>A connection to the bus owning <paramref name="name"/>, serving <paramref name="handler"/> if given.</summary>
+    public DBusConnection Own(string name, IPathMethodHandler? handler = null)
+    {
+        var connection = new DBusConnection(Address);
+        Assert.That(connection.ConnectAsync().AsTask().Wait(10_000), "connected to the private bus");
+        if (handler is not null) connection.AddMethodHandler(handler);
+        Assert.That(connection.RequestNameAsync(name).Wait(10_000), $"{name} owned");
+        return connection;
+    }
+
+    /// <summary>A folder with the D-Bus service file systemd-resolved's package installs (org.freedesktop.resolve1, started through systemd).</summary>
+    public static string ResolvedServiceDir(string parent)
+    {
+        string dir = Path.Combine(parent, "dbus-services");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "org.freedesktop.resolve1.service"),
+            "[D-BUS Service]\nName=org.freedesktop.resolve1\nExec=/bin/false\nUser=root\nSystemdService=dbus-org.freedesktop.resolve1.service\n");
+        return dir;
+    }
 
     private bool Listening()
     {

@@ -14,89 +14,17 @@ namespace VirtNetworkd.Integration.Tests;
 /// </summary>
 public sealed class ResolvedClientTests
 {
-    private string _services = "";
+    private string _dir = "", _services = "";
 
     [SetUp]
     public void WriteServiceFile()
     {
-        // what the systemd-resolved package installs: activatable through systemd
-        _services = Path.Combine(Path.GetTempPath(), "vnd-services-" + Guid.NewGuid().ToString("N")[..10]);
-        Directory.CreateDirectory(_services);
-        File.WriteAllText(Path.Combine(_services, "org.freedesktop.resolve1.service"),
-            "[D-BUS Service]\nName=org.freedesktop.resolve1\nExec=/bin/false\nUser=root\nSystemdService=dbus-org.freedesktop.resolve1.service\n");
+        _dir = Path.Combine(Path.GetTempPath(), "vnd-services-" + Guid.NewGuid().ToString("N")[..10]);
+        _services = PrivateSystemBus.ResolvedServiceDir(_dir);
     }
 
     [TearDown]
-    public void RemoveServiceFile() => Directory.Delete(_services, recursive: true);
-
-    /// <summary>org.freedesktop.resolve1 that records each call (interface, member, signature, body) and answers with an empty reply or an error.</summary>
-    private sealed class RecordingResolved : IPathMethodHandler
-    {
-        public List<string> Calls { get; } = [];
-        public string? ErrorName { get; set; }
-        public string Path => "/org/freedesktop/resolve1";
-        public bool HandlesChildPaths => false;
-
-        public ValueTask HandleMethodAsync(MethodContext context)
-        {
-            var request = context.Request;
-            string signature = request.SignatureAsString ?? "";
-            var reader = request.GetBodyReader();
-            string body = signature switch
-            {
-                "ia(sb)" => ReadDomains(ref reader),
-                "ia(iay)" => ReadDns(ref reader),
-                _ => "?",
-            };
-            lock (Calls) Calls.Add($"{request.DestinationAsString} {request.PathAsString} {request.InterfaceAsString}.{request.MemberAsString} {signature} {body}");
-            if (ErrorName is not null)
-            {
-                context.ReplyError(ErrorName, "refused by the test");
-                return default;
-            }
-            using var writer = context.CreateReplyWriter(null);
-            context.Reply(writer.CreateMessage());
-            return default;
-        }
-
-        private static string ReadDomains(ref Reader reader)
-        {
-            int ifindex = reader.ReadInt32();
-            var items = new List<string>();
-            var end = reader.ReadArrayStart(DBusType.Struct);
-            while (reader.HasNext(end))
-            {
-                reader.AlignStruct();
-                items.Add($"({reader.ReadString()}, {reader.ReadBool()})");
-            }
-            return $"{ifindex} [{string.Join(", ", items)}]";
-        }
-
-        private static string ReadDns(ref Reader reader)
-        {
-            int ifindex = reader.ReadInt32();
-            var items = new List<string>();
-            var end = reader.ReadArrayStart(DBusType.Struct);
-            while (reader.HasNext(end))
-            {
-                reader.AlignStruct();
-                int family = reader.ReadInt32();
-                byte[] bytes = reader.ReadArrayOfByte();
-                items.Add($"({family}, {Convert.ToHexString(bytes)})");
-            }
-            return $"{ifindex} [{string.Join(", ", items)}]";
-        }
-    }
-
-    /// <summary>A connection to <paramref name="bus"/> owning <paramref name="name"/>, serving <paramref name="handler"/> if given.</summary>
-    private static DBusConnection Own(PrivateSystemBus bus, string name, IPathMethodHandler? handler = null)
-    {
-        var connection = new DBusConnection(bus.Address);
-        connection.ConnectAsync().AsTask().Wait(10_000);
-        if (handler is not null) connection.AddMethodHandler(handler);
-        connection.RequestNameAsync(name).Wait(10_000);
-        return connection;
-    }
+    public void RemoveServiceFile() => Directory.Delete(_dir, recursive: true);
 
     private static ResolvedClient Client(string address, int timeoutMs = 5000) => new(address, TimeSpan.FromMilliseconds(timeoutMs));
 
@@ -105,7 +33,7 @@ public sealed class ResolvedClientTests
     {
         using var bus = new PrivateSystemBus(_services);
         var resolved = new RecordingResolved();
-        using var service = Own(bus, "org.freedesktop.resolve1", resolved);
+        using var service = bus.Own("org.freedesktop.resolve1", resolved);
         string? skipped = Client(bus.Address).Register(7, new ResolvedNameServer("example.test", IPAddress.Parse("192.0.2.1")));
         Assert.That(skipped, Is.Null);
         Assert.That(resolved.Calls, Is.EqualTo(new[]
@@ -120,7 +48,7 @@ public sealed class ResolvedClientTests
     {
         using var bus = new PrivateSystemBus(_services);
         var resolved = new RecordingResolved();
-        using var service = Own(bus, "org.freedesktop.resolve1", resolved);
+        using var service = bus.Own("org.freedesktop.resolve1", resolved);
         Assert.That(Client(bus.Address).Register(12, new ResolvedNameServer("v6.example", IPAddress.Parse("2001:db8:7::1"))), Is.Null);
         Assert.That(resolved.Calls[1], Does.EndWith("SetLinkDNS ia(iay) 12 [(10, 20010DB8000700000000000000000001)]"));
     }
@@ -131,7 +59,7 @@ public sealed class ResolvedClientTests
         // libvirt's virSystemdHasResolved asks ListActivatableNames first
         using var bus = new PrivateSystemBus();
         var resolved = new RecordingResolved();
-        using var service = Own(bus, "org.freedesktop.resolve1", resolved);
+        using var service = bus.Own("org.freedesktop.resolve1", resolved);
         string? skipped = Client(bus.Address).Register(7, new ResolvedNameServer("example.test", IPAddress.Parse("192.0.2.1")));
         Assert.That(skipped, Is.EqualTo("org.freedesktop.resolve1 is not activatable on the system bus"));
         Assert.That(resolved.Calls, Is.Empty);
@@ -151,7 +79,7 @@ public sealed class ResolvedClientTests
         // with systemd on the bus the call goes out (to start resolved); this bus starts it from the
         // service file's Exec=/bin/false, and the failed start is a failed call, as in libvirt
         using var bus = new PrivateSystemBus(_services);
-        using var systemd = Own(bus, "org.freedesktop.systemd1");
+        using var systemd = bus.Own("org.freedesktop.systemd1");
         var e = Assert.Throws<ResolvedException>(() => Client(bus.Address).Register(7, new ResolvedNameServer("example.test", IPAddress.Parse("192.0.2.1"))))!;
         Assert.That(e.Message, Does.StartWith("org.freedesktop.DBus.Error.Spawn."));
     }
@@ -161,7 +89,7 @@ public sealed class ResolvedClientTests
     {
         using var bus = new PrivateSystemBus(_services);
         var resolved = new RecordingResolved { ErrorName = "org.freedesktop.resolve1.NoSuchLink" };
-        using var service = Own(bus, "org.freedesktop.resolve1", resolved);
+        using var service = bus.Own("org.freedesktop.resolve1", resolved);
         var e = Assert.Throws<ResolvedException>(() => Client(bus.Address).Register(7, new ResolvedNameServer("example.test", IPAddress.Parse("192.0.2.1"))))!;
         Assert.That(e.Message, Is.EqualTo("org.freedesktop.resolve1.NoSuchLink: refused by the test"));
         Assert.That(resolved.Calls, Has.Count.EqualTo(1), "SetLinkDNS is not sent after SetLinkDomains failed");
