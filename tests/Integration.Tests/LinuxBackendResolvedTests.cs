@@ -200,6 +200,7 @@ public sealed partial class LinuxBackendResolvedTests
         string noBus = "unix:path=" + Path.Combine(_root, "no-system-bus");
         var sw = Stopwatch.StartNew();
         StartDaemonAndNetworks(noBus, "resolv4");
+        TestContext.Out.WriteLine(_daemon!.Stderr);
         Assert.That(_daemon!.Stderr, Does.Contain(
             $"network 'resolv4': <domain register='yes'>: registering name server 192.0.2.1 for domain 'example.test' with systemd-resolved skipped: systemd-resolved is not available (no system bus at {noBus} ("));
         Assert.That(Tools.Run(_ip, ["-n", _ns, "link", "show", "vndrs4", "up"]).Stdout, Does.Contain("vndrs4"), "the network runs");

@@ -12,7 +12,7 @@ public sealed class ResolvedException(string message) : Exception(message);
 /// Nothing is taken back at destroy: resolved drops a link's settings when the link goes.
 /// <para>
 /// Whether resolved is there is decided as libvirt's virSystemdHasResolved decides it: the name
-/// must be activatable on the bus, and either own by someone or startable by a running systemd.
+/// must be activatable on the bus, and either owned by someone or startable by a running systemd.
 /// When it is not, or when there is no system bus at all, <see cref="Register"/> says why and
 /// registers nothing (libvirt then fails the start; see <c>LinuxBackend</c>). A bus that does not
 /// answer fails after <see cref="Timeout"/> (libvirt waits 30 s per call); a missing socket fails
@@ -54,7 +54,8 @@ public sealed class ResolvedClient(string busAddress, TimeSpan timeout)
         }
         catch (TimeoutException)
         {
-            throw new ResolvedException($"the system bus at {BusAddress} did not answer within {Timeout.TotalSeconds:0.#} s");
+            throw new ResolvedException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the system bus at {BusAddress} did not answer within {Timeout.TotalSeconds:0.#} s"));
         }
         finally
         {
@@ -73,7 +74,7 @@ public sealed class ResolvedClient(string busAddress, TimeSpan timeout)
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return $"no system bus at {BusAddress} ({e.Message})";
+            return $"no system bus at {BusAddress} ({WhyNotConnected(e)})";
         }
         try
         {
@@ -97,6 +98,12 @@ public sealed class ResolvedClient(string busAddress, TimeSpan timeout)
             throw new ResolvedException($"the system bus at {BusAddress} failed: {e.Message}");
         }
     }
+
+    /// <summary>.NET reports a unix socket path that does not exist as "Cannot assign requested address".</summary>
+    private string WhyNotConnected(Exception e) =>
+        BusAddress.StartsWith("unix:path=", StringComparison.Ordinal) && BusAddress.IndexOfAny([',', ';']) < 0 && !File.Exists(BusAddress["unix:path=".Length..])
+            ? "No such file or directory"
+            : e.Message;
 
     private static Task CallAsync(DBusConnection connection, MessageBuffer message) => connection.CallMethodAsync(message);
 
