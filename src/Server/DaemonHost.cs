@@ -200,7 +200,11 @@ public sealed class DaemonHost
             // the leases helper that dnsmasq runs finds the daemon's folders as the daemon does
             HelperEnvironment = HelperEnvironment(),
         };
-        return new NetworkDriver.Backend.Linux.LinuxBackend(config.FirewallBackend, m => _log.Warn(m), dnsmasq: dnsmasq);
+        // <domain register='yes'>: systemd-resolved on the system bus, where sd-bus looks for it
+        var resolved = new NetworkDriver.Backend.Resolved.ResolvedClient(
+            NetworkDriver.Backend.Resolved.ResolvedClient.SystemBusAddress(_env.GetNonEmpty(NetworkDriver.Backend.Resolved.ResolvedClient.SystemBusAddressVariable)),
+            NetworkDriver.Backend.Resolved.ResolvedClient.DefaultTimeout);
+        return new NetworkDriver.Backend.Linux.LinuxBackend(config.FirewallBackend, m => _log.Warn(m), dnsmasq: dnsmasq, resolved: resolved);
     }
 
     /// <summary>What the leases helper needs of the daemon's environment to compute the same folders (DaemonPaths).</summary>

@@ -87,7 +87,7 @@ public sealed class LinuxBackendStartFailureTests(string firewallBackend)
     {
         var net = _driver.DefineXml(Nat, 0);
         var names = _backend.StepNames;
-        Assert.That(names, Is.EqualTo(new[] { "route collision check", "bridge", "IPv6 sysctls", "firewall", "addresses", "MAC table manager", "link up", "static routes", "IP forwarding", "dnsmasq", "bandwidth" }),
+        Assert.That(names, Is.EqualTo(new[] { "route collision check", "bridge", "IPv6 sysctls", "firewall", "addresses", "MAC table manager", "link up", "static routes", "IP forwarding", "dnsmasq", "systemd-resolved", "bandwidth" }),
             "libvirt's order");
         foreach (string failing in names)
         {

@@ -1,6 +1,7 @@
 using VirtNetworkd.NetworkDriver.Backend.Bandwidth;
 using VirtNetworkd.NetworkDriver.Backend.Dnsmasq;
 using VirtNetworkd.NetworkDriver.Backend.Firewall;
+using VirtNetworkd.NetworkDriver.Backend.Resolved;
 using VirtNetworkd.NetworkDriver.Driver;
 using VirtNetworkd.NetworkDriver.Xml;
 using VirtNetworkd.NetworkDriver.Xml.Net;
@@ -17,7 +18,8 @@ namespace VirtNetworkd.NetworkDriver.Backend.Linux;
 /// (<see cref="DnsmasqDaemon"/>), adopted after a daemon restart and started again within a
 /// second when it dies (<see cref="ExitWatch"/> → <see cref="Fault"/> → Reconcile); the network's
 /// &lt;bandwidth&gt; and its ports' floors as libvirt's tc qdiscs, classes and filters on the bridge
-/// (<see cref="TcCommands"/>, run by <see cref="TcRunner"/>). Bridge mode on a host bridge:
+/// (<see cref="TcCommands"/>, run by <see cref="TcRunner"/>); &lt;domain register='yes'/&gt; tells
+/// systemd-resolved the network's name server (<see cref="ResolvedClient"/>). Bridge mode on a host bridge:
 /// <see cref="HostBridgeSteps"/>. The other forward modes have no host work at start (the driver
 /// builds their device pools). At start-up and on SIGHUP a tc tree someone removed is put back
 /// (<see cref="ReconcileBandwidth"/>, beyond libvirt).
@@ -54,16 +56,20 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private void FirewallChanged() => Volatile.Write(ref _reconcileListings, null);
 
     private readonly DnsmasqDaemon _dnsmasq;
+    private readonly ResolvedClient _resolved;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, ExitWatch> _dnsmasqWatches = new();
 
     /// <summary>
     /// <paramref name="dnsmasq"/>: where dnsmasq's files go and its --dhcp-script (default:
     /// libvirt's folders, the leases helper next to the daemon); with a
     /// <paramref name="namespacePath"/> and no settings, dnsmasq runs in that namespace too.
+    /// <paramref name="resolved"/>: the system bus where systemd-resolved is told about networks
+    /// with &lt;domain register='yes'/&gt; (default: <see cref="ResolvedClient.DefaultSystemBusAddress"/>).
     /// </summary>
     public LinuxBackend(FirewallBackendType firewallBackend, Action<string> log, string? namespacePath = null, IFirewallRunner? runner = null,
-        DnsmasqSettings? dnsmasq = null)
+        DnsmasqSettings? dnsmasq = null, ResolvedClient? resolved = null)
     {
+        _resolved = resolved ?? new ResolvedClient(ResolvedClient.DefaultSystemBusAddress, ResolvedClient.DefaultTimeout);
         _dnsmasq = new DnsmasqDaemon((dnsmasq ?? DnsmasqSettings.Default) with { NamespacePath = dnsmasq?.NamespacePath ?? namespacePath },
             new DnsmasqCapsProbe(), log);
         _host = new LinuxHost(namespacePath);
@@ -111,6 +117,8 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         steps.Insert(3, new StartStep<VirtualNetworkStart>("firewall", AddFirewall, RemoveFirewall));
         // libvirt's order: dnsmasq after IP forwarding (networkStartNetworkVirtual)
         steps.Add(new StartStep<VirtualNetworkStart>("dnsmasq", StartDnsmasq, StopDnsmasq));
+        // then the name server registration; nothing to undo: resolved forgets the link when the bridge goes
+        steps.Add(new StartStep<VirtualNetworkStart>("systemd-resolved", RegisterNameServer));
         // virNetDevBandwidthSet(bridge, bandwidth, hierarchical_class, swapped) last, as networkStartNetworkVirtual
         steps.Add(new StartStep<VirtualNetworkStart>("bandwidth", SetBandwidth, ClearBandwidth));
         return steps;
@@ -154,6 +162,30 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private void StopDnsmasq(VirtualNetworkStart c)
     {
         if (c.Record.DnsmasqPid is { } pid) _dnsmasq.Stop(c.Def, pid);
+    }
+
+    /// <summary>
+    /// networkStartNetworkVirtual's virSystemdResolvedRegisterNameServer. When resolved is not
+    /// available (no system bus, or resolved neither running nor startable) libvirt fails the start
+    /// ("failed to register name server: systemd-resolved is not available"); as with other host
+    /// features that are missing, the network starts here and the log says what was skipped. A
+    /// call that fails fails the start, as libvirt's.
+    /// </summary>
+    private void RegisterNameServer(VirtualNetworkStart c)
+    {
+        if (ResolvedNameServer.For(c.Def) is not { } server) return;
+        string? unavailable;
+        try
+        {
+            unavailable = _resolved.Register(c.BridgeIndex, server);
+        }
+        catch (ResolvedException e)
+        {
+            _log($"network '{c.Def.Name}': registering name server {server.Address} for domain '{server.Domain}' with systemd-resolved failed: {e.Message}");
+            throw new Errors.LibvirtError(Errors.VirErrorCode.InternalError, Errors.VirErrorDomain.Network, "failed to register name server");
+        }
+        if (unavailable is not null)
+            c.Warnings.Add($"<domain register='yes'>: registering name server {server.Address} for domain '{server.Domain}' with systemd-resolved skipped: systemd-resolved is not available ({unavailable})");
     }
 
     /// <summary>virNetDevBandwidthSet(bridge, bandwidth, hierarchical, swapped); as libvirt's error
