@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md gives it: installs the Debian packages the tests use
 # (real libvirt clients, the reference daemon, dnsmasq, nftables, iptables, iproute2, busybox for
-# its DHCP client udhcpc), then
+# its DHCP client udhcpc, dig from bind9-dnsutils, the DHCPv6 client dhclient from isc-dhcp-client), then
 # runs every test project and ends with one line "N passed, N failed" counted from the
 # test results (TRX files). Exit status: 0 only when every test ran and passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libvirt-clients libvirt-daemon python3-libvirt dnsmasq-base nftables iptables iproute2 busybox)
+packages=(libvirt-clients libvirt-daemon python3-libvirt dnsmasq-base nftables iptables iproute2 busybox bind9-dnsutils isc-dhcp-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
