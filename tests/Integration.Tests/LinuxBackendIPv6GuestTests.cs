@@ -114,6 +114,8 @@ public sealed partial class LinuxBackendIPv6GuestTests
             Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), "no route to the bridge from a router advertisement in the guest");
             Thread.Sleep(100);
         }
+        Assert.That(_t.In(_t.G, _t.IpPath, ["-6", "addr", "show", "dev", GuestNamespaces.GuestLink]).Stdout, Does.Not.Contain("fd00:6::5054"),
+            "with a DHCPv6 range the advertisement is state-full (managed): no SLAAC address");
         var answer = _t.In(_t.G, dig, ["+short", "+time=2", "+tries=3", "@fd00:6::1", "v6host", "AAAA"]);
         Assert.That(answer.Stdout, Is.EqualTo("fd00:6::50"), "DNS on the bridge's IPv6 address: " + answer);
 
