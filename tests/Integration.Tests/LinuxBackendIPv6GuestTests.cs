@@ -11,7 +11,7 @@ namespace VirtNetworkd.Integration.Tests;
 /// files in the test's folder) a lease from the range that net-dhcp-leases lists as libvirt does.
 /// G accepts router advertisements and autoconfigures (its own sysctls, in its namespace).
 /// </summary>
-public sealed partial class LinuxBackendIPv6GuestTests
+public sealed class LinuxBackendIPv6GuestTests
 {
     private const string GuestMac = "52:54:00:00:00:66";
     private GuestNamespaces? _t;
@@ -85,7 +85,7 @@ public sealed partial class LinuxBackendIPv6GuestTests
             Thread.Sleep(50);
         }
 
-        var (address, _) = RunDhclient(dhclient);
+        string address = RunDhclient(dhclient);
         Assert.That(address, Does.Match(@"^fd00:6::1[0-9a-f]{2}$"), "an address from the range");
         string lease = WaitForLease(address);
         TestContext.Out.WriteLine(lease);
@@ -129,7 +129,7 @@ public sealed partial class LinuxBackendIPv6GuestTests
     /// script (only adds the address) and lease/pid files; returns the address once its script
     /// reports it (60 s at most), and leaves it running (Dispose ends it).
     /// </summary>
-    private (string Address, Process Client) RunDhclient(string dhclient)
+    private string RunDhclient(string dhclient)
     {
         string dir = _t!.Root;
         string script = Path.Combine(dir, "dhclient6.sh");
@@ -171,7 +171,7 @@ public sealed partial class LinuxBackendIPv6GuestTests
             lock (output) seen = output.ToString();
             Assert.Fail($"dhclient -6 got no lease within 60 s:\n{seen}\n{_t.Daemon?.Stderr}");
         }
-        return (got.Task.Result, p);
+        return got.Task.Result;
     }
 
     /// <summary>The net-dhcp-leases line of <paramref name="address"/>, asked for until it is there (15 s at most).</summary>
