@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md gives it: installs the Debian packages the tests use
 # (real libvirt clients, the reference daemon, dnsmasq, nftables, iptables, iproute2, busybox for
-# its DHCP client udhcpc, dbus-daemon for the private system buses of the systemd-resolved tests,
-# which fetch and unpack systemd-resolved's package themselves, never installing it), then
+# its DHCP client udhcpc, dig from bind9-dnsutils, the DHCPv6 client dhclient from isc-dhcp-client,
+# dbus-daemon for the private system buses of the systemd-resolved tests, which fetch and unpack
+# systemd-resolved's package themselves, never installing it), then
 # runs every test project and ends with one line "N passed, N failed" counted from the
 # test results (TRX files). Exit status: 0 only when every test ran and passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libvirt-clients libvirt-daemon python3-libvirt dnsmasq-base nftables iptables iproute2 busybox dbus-daemon)
+packages=(libvirt-clients libvirt-daemon python3-libvirt dnsmasq-base nftables iptables iproute2 busybox bind9-dnsutils isc-dhcp-client dbus-daemon)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

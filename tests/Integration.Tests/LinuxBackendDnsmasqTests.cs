@@ -1,17 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace VirtNetworkd.Integration.Tests;
 
 /// <summary>
-/// dnsmasq on a real kernel, in namespaces this test creates (never connected to the host's
-/// network): H runs our daemon with the Linux backend, G is a guest whose veth is a port of the
-/// network's bridge and which runs a real DHCP client (busybox udhcpc, with a script that only
-/// prints the lease; G has its own /etc/netns/G/resolv.conf). The --dhcp-script is a recording
+/// dnsmasq on a real kernel, in the namespaces of <see cref="GuestNamespaces"/> (never connected
+/// to the host's network): H runs our daemon with the Linux backend, G is a guest whose veth is a
+/// port of the network's bridge and which runs a real DHCP client (busybox udhcpc, with a script
+/// that only prints the lease; G has its own /etc/netns/G/resolv.conf). The --dhcp-script is a recording
 /// script given by VIRTNETWORKD_LEASES_HELPER (the leases helper is another part of issue 13).
 /// </summary>
-public sealed partial class LinuxBackendDnsmasqTests
+public sealed class LinuxBackendDnsmasqTests
 {
     private const string HostMac = "52:54:00:aa:bb:01";
     private const string NetXml = """
@@ -20,56 +19,28 @@ public sealed partial class LinuxBackendDnsmasqTests
         <host mac='52:54:00:aa:bb:01' name='fixed' ip='192.0.2.50'/></dhcp></ip></network>
         """;
 
-    private string _h = "", _g = "", _ip = "", _root = "", _udhcpcScript = "", _helperLog = "", _helper = "";
-    private DaemonProcess? _daemon;
+    private GuestNamespaces? _t;
+    private string _helperLog = "", _helper = "";
 
     [SetUp]
     public void CreateTopology()
     {
-        _ip = Tools.Require("ip", "iproute2");
-        Tools.Require("dnsmasq", "dnsmasq-base");
         Tools.Require("busybox", "busybox");
-        string id = Guid.NewGuid().ToString("N")[..6];
-        (_h, _g) = ("vndqh" + id, "vndqg" + id);
-        // the guest's own resolv.conf first: `ip netns exec` mounts it over /etc/resolv.conf in G only
-        Directory.CreateDirectory($"/etc/netns/{_g}");
-        File.WriteAllText($"/etc/netns/{_g}/resolv.conf", "# guest namespace of a test\n");
-        foreach (var ns in new[] { _h, _g }) Ip("netns", "add", ns);
-        foreach (var ns in new[] { _h, _g }) Ip("-n", ns, "link", "set", "lo", "up");
-        Ip("-n", _h, "link", "add", "vnhg", "type", "veth", "peer", "name", "vngh", "netns", _g);
-        Ip("-n", _g, "link", "set", "vngh", "up");
-        _root = DaemonProcess.NewRoot();
-        Directory.CreateDirectory(Path.Combine(_root, "etc/libvirt"));
-        File.WriteAllText(Path.Combine(_root, "etc/libvirt/network.conf"), "firewall_backend = \"nftables\"\n");
-        Tools.Require("nft", "nftables");
-        _udhcpcScript = Path.Combine(_root, "udhcpc.sh");
-        File.WriteAllText(_udhcpcScript, "#!/bin/sh\n[ \"$1\" = bound ] && echo \"LEASE $ip\"\nexit 0\n");
-        File.SetUnixFileMode(_udhcpcScript, (UnixFileMode)0b111_101_101);
-        _helperLog = Path.Combine(_root, "helper.log");
-        _helper = Path.Combine(_root, "leases-helper.sh");
+        _t = new GuestNamespaces("vndq");
+        _helperLog = Path.Combine(_t.Root, "helper.log");
+        _helper = Path.Combine(_t.Root, "leases-helper.sh");
         File.WriteAllText(_helper, $"#!/bin/sh\necho \"$VIR_BRIDGE_NAME $*\" >> {_helperLog}\nexit 0\n");
         File.SetUnixFileMode(_helper, (UnixFileMode)0b111_101_101);
     }
 
     [TearDown]
-    public void RemoveTopology()
-    {
-        _daemon?.Dispose();
-        foreach (int pid in AllDnsmasqPids()) Tools.Kill(pid, "KILL");
-        foreach (var ns in new[] { _h, _g }) Tools.Run(_ip, ["netns", "del", ns]);
-        try { Directory.Delete($"/etc/netns/{_g}", recursive: true); } catch (IOException) { }
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
-    }
+    public void RemoveTopology() => _t?.Dispose();
 
-    private void Ip(params string[] args)
-    {
-        var r = Tools.Run(_ip, args);
-        Assert.That(r.ExitCode, Is.Zero, $"ip {string.Join(' ', args)}: {r}");
-    }
-
-    private string ConfFile => Path.Combine(_root, "var/lib/libvirt/dnsmasq/dhcpnet.conf");
-    private string PidFile => Path.Combine(_root, "run/libvirt/network/dhcpnet.pid");
-    private string StatusFile => Path.Combine(_root, "run/libvirt/network/dhcpnet.xml");
+    private string Root => _t!.Root;
+    private DaemonProcess Daemon => _t!.Daemon!;
+    private string ConfFile => Path.Combine(Root, "var/lib/libvirt/dnsmasq/dhcpnet.conf");
+    private string PidFile => Path.Combine(Root, "run/libvirt/network/dhcpnet.pid");
+    private string StatusFile => Path.Combine(Root, "run/libvirt/network/dhcpnet.xml");
 
     /// <summary>Every dnsmasq started with this test's config file, without the script helper each
     /// forks for --dhcp-script (a child with the same command line).</summary>
@@ -107,37 +78,16 @@ public sealed partial class LinuxBackendDnsmasqTests
     }
 
     /// <param name="realHelper">dnsmasq runs our leases helper (next to the daemon) instead of the recording script.</param>
-    private DaemonProcess StartDaemon(bool realHelper = false)
-    {
-        var env = new Dictionary<string, string> { ["VIRTNETWORKD_BACKEND"] = "linux" };
-        if (!realHelper) env["VIRTNETWORKD_LEASES_HELPER"] = _helper;
-        return DaemonProcess.Start(root: _root, networkNamespace: _h, env: env);
-    }
+    private DaemonProcess StartDaemon(bool realHelper = false) =>
+        _t!.StartDaemon(realHelper ? null : new Dictionary<string, string> { ["VIRTNETWORKD_LEASES_HELPER"] = _helper });
 
     private void StartNetwork(bool realHelper = false)
     {
-        _daemon = StartDaemon(realHelper);
-        string xml = Path.Combine(_root, "net.xml");
-        File.WriteAllText(xml, NetXml);
-        Assert.That(Tools.Virsh(_daemon.Uri, "net-define", xml).ExitCode, Is.Zero);
-        var start = Tools.Virsh(_daemon.Uri, "net-start", "dhcpnet");
-        Assert.That(start.ExitCode, Is.Zero, start + "\n" + _daemon!.Stderr);
-        Ip("-n", _h, "link", "set", "vnhg", "master", "vndq0", "up");
+        StartDaemon(realHelper);
+        _t!.StartNetwork("dhcpnet", "vndq0", NetXml);
     }
 
-    /// <summary>A DHCP exchange from G with <paramref name="mac"/>: the address granted, or null.</summary>
-    private string? Lease(string mac, string? hostname = null)
-    {
-        Ip("-n", _g, "link", "set", "vngh", "address", mac);
-        string[] name = hostname is null ? [] : ["-x", "hostname:" + hostname];
-        var r = Tools.Run(_ip, ["netns", "exec", _g, "busybox", "udhcpc", "-i", "vngh", "-f", "-q", "-n", "-t", "6", "-T", "1", "-s", _udhcpcScript, .. name],
-            timeoutMs: 30_000);
-        var m = LeaseLine().Match(r.Stdout);
-        return m.Success ? m.Groups[1].Value : null;
-    }
-
-    [GeneratedRegex(@"LEASE (\S+)")]
-    private static partial Regex LeaseLine();
+    private string? Lease(string mac, string? hostname = null) => _t!.Lease(mac, hostname);
 
     /// <summary>Whether the process has exited (gone, or a zombie its new parent has not reaped yet).</summary>
     private static bool Exited(int pid)
@@ -192,16 +142,16 @@ public sealed partial class LinuxBackendDnsmasqTests
         while (sinceAck.Elapsed < TimeSpan.FromSeconds(15))
         {
             var call = Stopwatch.StartNew();
-            var r = Tools.Virsh(_daemon!.Uri, "net-dhcp-leases", "dhcpnet");
+            var r = Tools.Virsh(Daemon.Uri, "net-dhcp-leases", "dhcpnet");
             leases = $"exit {r.ExitCode} in {call.ElapsedMilliseconds} ms\n" + r.Stdout + r.Stderr;
             if (leases.Contains(ip!, StringComparison.Ordinal)) break;
         }
         Assert.That(leases, Does.Contain("52:54:00:00:00:77").And.Contain($"{ip}/24").And.Contain("guest77"),
             $"the lease in net-dhcp-leases after the ACK ({sinceAck.ElapsedMilliseconds} ms):\n{leases}\n" +
-            string.Join("\n", Directory.GetFiles(Path.Combine(_root, "var/lib/libvirt/dnsmasq"))) + "\n" + _daemon!.Stderr);
-        Assert.That(File.ReadAllText(Path.Combine(_root, "var/lib/libvirt/dnsmasq/vndq0.status")), Does.Contain($"\"ip-address\": \"{ip}\""),
+            string.Join("\n", Directory.GetFiles(Path.Combine(Root, "var/lib/libvirt/dnsmasq"))) + "\n" + Daemon.Stderr);
+        Assert.That(File.ReadAllText(Path.Combine(Root, "var/lib/libvirt/dnsmasq/vndq0.status")), Does.Contain($"\"ip-address\": \"{ip}\""),
             "the helper wrote the status file under the daemon's root");
-        var filtered = Tools.Virsh(_daemon!.Uri, "net-dhcp-leases", "dhcpnet", "--mac", "52:54:00:00:00:78").Stdout;
+        var filtered = Tools.Virsh(Daemon.Uri, "net-dhcp-leases", "dhcpnet", "--mac", "52:54:00:00:00:78").Stdout;
         Assert.That(filtered, Does.Not.Contain(ip!), "the MAC filter");
     }
 
@@ -211,7 +161,7 @@ public sealed partial class LinuxBackendDnsmasqTests
         StartNetwork();
         int pid = RunningPid();
         Assert.That(File.ReadAllText(StatusFile), Does.Contain($"dnsmasqPid='{pid}'"), "the pid is in the status file");
-        Assert.That(File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "VIR_BRIDGE_NAME=vndq0", "VIRTNETWORKD_ROOT=" + _root }),
+        Assert.That(File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "VIR_BRIDGE_NAME=vndq0", "VIRTNETWORKD_ROOT=" + Root }),
             "libvirt's one variable, and the root the leases helper needs to find the daemon's folders");
         Assert.That(File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries),
             Is.EqualTo(new[] { "/usr/sbin/dnsmasq", "--conf-file=" + ConfFile, "--leasefile-ro", "--dhcp-script=" + _helper }));
@@ -225,7 +175,7 @@ public sealed partial class LinuxBackendDnsmasqTests
         Assert.That(File.ReadAllText(_helperLog), Does.Contain("vndq0 init").And.Contain($"add {HostMac} 192.0.2.50 fixed"), "dnsmasq ran the --dhcp-script");
 
         var destroy = Stopwatch.StartNew();
-        Assert.That(Tools.Virsh(_daemon!.Uri, "net-destroy", "dhcpnet").ExitCode, Is.Zero);
+        Assert.That(Tools.Virsh(Daemon.Uri, "net-destroy", "dhcpnet").ExitCode, Is.Zero);
         destroy.Stop();
         Assert.That(Exited(pid), Is.True, "dnsmasq has exited when net-destroy returns");
         Assert.That(DnsmasqPids(), Is.Empty);
@@ -247,7 +197,7 @@ public sealed partial class LinuxBackendDnsmasqTests
         List<int> now = [RunningPid()];
         Assert.That(now[0], Is.EqualTo(next));
         Assert.That(Lease(HostMac), Is.EqualTo("192.0.2.50"), "the new one serves");
-        Assert.That(_daemon!.Stderr + _daemon.Stdout, Does.Contain($"dnsmasq (pid {first}) exited"));
+        Assert.That(Daemon.Stderr + Daemon.Stdout, Does.Contain($"dnsmasq (pid {first}) exited"));
         Thread.Sleep(200);
         Assert.That(File.ReadAllText(StatusFile), Does.Contain($"dnsmasqPid='{now[0]}'"), "the status file has the new pid");
     }
@@ -257,17 +207,17 @@ public sealed partial class LinuxBackendDnsmasqTests
     {
         StartNetwork();
         int pid = RunningPid();
-        _daemon!.Signal("KILL");
-        Assert.That(_daemon.WaitForExit(10_000), Is.True);
+        Daemon.Signal("KILL");
+        Assert.That(Daemon.WaitForExit(10_000), Is.True);
         Assert.That(Lease("52:54:00:12:34:57"), Is.Not.Null, "leases are granted while the daemon is down");
         Assert.That(RunningPid(), Is.EqualTo(pid));
 
-        _daemon.Process.Dispose(); // not Dispose(): that removes the root the next daemon uses
-        _daemon = StartDaemon();
-        var info = Tools.Virsh(_daemon.Uri, "net-info", "dhcpnet");
-        Assert.That(info.Stdout, Does.Match(@"Active:\s+yes"), info + "\n" + _daemon!.Stderr);
+        Daemon.Process.Dispose(); // not Dispose(): that removes the root the next daemon uses
+        StartDaemon();
+        var info = Tools.Virsh(Daemon.Uri, "net-info", "dhcpnet");
+        Assert.That(info.Stdout, Does.Match(@"Active:\s+yes"), info + "\n" + Daemon.Stderr);
         Assert.That(RunningPid(), Is.EqualTo(pid), "adopted, not restarted");
-        Assert.That(_daemon.Stderr + _daemon.Stdout, Does.Not.Contain("dnsmasq was not running"));
+        Assert.That(Daemon.Stderr + Daemon.Stdout, Does.Not.Contain("dnsmasq was not running"));
         Assert.That(Lease(HostMac), Is.EqualTo("192.0.2.50"));
 
         // the adopted one is supervised too
@@ -277,7 +227,7 @@ public sealed partial class LinuxBackendDnsmasqTests
         Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)), "replaced within 1 s");
         int second = RunningPid();
 
-        Assert.That(Tools.Virsh(_daemon.Uri, "net-destroy", "dhcpnet").ExitCode, Is.Zero);
+        Assert.That(Tools.Virsh(Daemon.Uri, "net-destroy", "dhcpnet").ExitCode, Is.Zero);
         Assert.That(Exited(second), Is.True, "net-destroy stopped it");
     }
 
@@ -287,15 +237,15 @@ public sealed partial class LinuxBackendDnsmasqTests
         StartNetwork();
         int pid = RunningPid();
         // a DHCP host: hosts file rewritten, SIGHUP, same dnsmasq (networkRefreshDhcpDaemon)
-        var add = Tools.Virsh(_daemon!.Uri, "net-update", "dhcpnet", "add", "ip-dhcp-host",
+        var add = Tools.Virsh(Daemon.Uri, "net-update", "dhcpnet", "add", "ip-dhcp-host",
             "<host mac='52:54:00:aa:bb:02' name='second' ip='192.0.2.60'/>", "--live");
         Assert.That(add.ExitCode, Is.Zero, add.ToString());
         Assert.That(RunningPid(), Is.EqualTo(pid), "refreshed, not restarted");
-        Assert.That(File.ReadAllText(Path.Combine(_root, "var/lib/libvirt/dnsmasq/dhcpnet.hostsfile")),
+        Assert.That(File.ReadAllText(Path.Combine(Root, "var/lib/libvirt/dnsmasq/dhcpnet.hostsfile")),
             Is.EqualTo("52:54:00:aa:bb:01,192.0.2.50,fixed\n52:54:00:aa:bb:02,192.0.2.60,second\n"));
         Assert.That(Lease("52:54:00:aa:bb:02"), Is.EqualTo("192.0.2.60"), "the second guest gets its fixed address without a restart");
         // a DNS TXT record is in the .conf: dnsmasq is restarted (networkRestartDhcpDaemon)
-        var txt = Tools.Virsh(_daemon.Uri, "net-update", "dhcpnet", "add", "dns-txt", "<txt name='t' value='v'/>", "--live");
+        var txt = Tools.Virsh(Daemon.Uri, "net-update", "dhcpnet", "add", "dns-txt", "<txt name='t' value='v'/>", "--live");
         Assert.That(txt.ExitCode, Is.Zero, txt.ToString());
         int restarted = RunningPid();
         Assert.That(restarted, Is.Not.EqualTo(pid));

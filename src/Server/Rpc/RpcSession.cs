@@ -150,7 +150,7 @@ public sealed partial class RpcSession : IRpcClient
 
     /// <summary>
     /// Runs a call that may block (spawns processes, touches the kernel) on the worker pool and
-    /// replies when it is done; the client's in-flight count holds until then.
+    /// sends its reply when it is done; the client's in-flight count holds until then.
     /// </summary>
     public void RunOnWorker(in PacketHeader header, bool highPriority, Action<IRpcClient, PacketHeader> work)
     {
@@ -178,6 +178,9 @@ public sealed partial class RpcSession : IRpcClient
             }
             finally
             {
+                // the loop flushed the batch this call came in long ago: a reply the handler did
+                // not flush itself would wait for the client's next packet, which may never come
+                Flush();
                 AfterReply.Exit(_onDeferredFault);
                 Interlocked.Decrement(ref _inFlight);
                 SignalCapacity();

@@ -87,7 +87,7 @@ public static class VirtualNetworkSteps
             var address = ip.Address.ToIPAddress();
             int prefix = ip.GetPrefix();
             if (address is null || prefix < 0)
-                throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.Network, $"bridge '{c.Def.Bridge}' has an invalid prefix");
+                throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.Network, $"bridge '{c.Def.Bridge}' has an invalid netmask or IP address");
             c.Host.Netlink.AddAddress(c.BridgeIndex, address, (byte)prefix, ip.Address.IsIPv4 ? ip.Address.Broadcast(ip.GetNetmask()).ToIPAddress() : null);
         }
     }
