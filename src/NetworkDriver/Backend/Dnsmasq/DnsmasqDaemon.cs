@@ -125,19 +125,56 @@ public sealed class DnsmasqDaemon(DnsmasqSettings settings, DnsmasqCapsProbe pro
     /// </summary>
     public void Stop(NetworkDef def, int pid)
     {
+        using var stopping = BeginStop(def, pid);
+        stopping.Wait();
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Stop"/>: SIGTERM (the pidfd opened before it, so a recycled
+    /// pid is never waited for); the caller does other work while dnsmasq exits, then calls
+    /// <see cref="Stopping.Wait"/>.
+    /// </summary>
+    public Stopping BeginStop(NetworkDef def, int pid)
+    {
         ArgumentNullException.ThrowIfNull(def);
+        int pidFd = -1;
         if (IsDnsmasqFor(pid, Paths.ConfigFile(def.Name)))
         {
-            ProcessExit.Signal(pid, ProcessExit.SigTerm);
-            if (!ProcessExit.Wait(pid, StopGrace))
-            {
-                log($"network '{def.Name}': dnsmasq (pid {pid}) did not exit on SIGTERM; killing it");
-                ProcessExit.Signal(pid, ProcessExit.SigKill);
-                ProcessExit.Wait(pid, StopGrace);
-            }
+            pidFd = ProcessExit.Open(pid);
+            if (pidFd >= 0) ProcessExit.Signal(pid, ProcessExit.SigTerm);
         }
-        try { File.Delete(Paths.PidFile(def.Name)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        return new Stopping(this, def.Name, pid, pidFd);
     }
+
+    /// <summary>A dnsmasq sent SIGTERM: <see cref="Wait"/> for its exit (SIGKILL after
+    /// <see cref="StopGrace"/>) and the removal of its pid file.</summary>
+    public sealed class Stopping(DnsmasqDaemon owner, string network, int pid, int pidFd) : IDisposable
+    {
+        private int _pidFd = pidFd;
+
+        public void Wait()
+        {
+            if (_pidFd >= 0)
+            {
+                if (ProcessExit.WaitFd(_pidFd, -1, (int)StopGrace.TotalMilliseconds) != _pidFd)
+                {
+                    owner.Log($"network '{network}': dnsmasq (pid {pid}) did not exit on SIGTERM; killing it");
+                    ProcessExit.Signal(pid, ProcessExit.SigKill);
+                    ProcessExit.WaitFd(_pidFd, -1, (int)StopGrace.TotalMilliseconds);
+                }
+                Dispose();
+            }
+            try { File.Delete(owner.Paths.PidFile(network)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+
+        public void Dispose()
+        {
+            int fd = Interlocked.Exchange(ref _pidFd, -1);
+            if (fd >= 0) _ = ProcessExit.Native.Close(fd);
+        }
+    }
+
+    private void Log(string message) => log(message);
 
     /// <summary>Whether <paramref name="pid"/> runs a dnsmasq whose arguments name <paramref name="configFile"/>.</summary>
     public static bool IsDnsmasqFor(int pid, string configFile)
