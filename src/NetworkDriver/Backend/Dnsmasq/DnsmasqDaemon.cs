@@ -212,7 +212,7 @@ public sealed class DnsmasqDaemon(DnsmasqSettings settings, DnsmasqCapsProbe pro
     {
         try
         {
-            AtomicFile.Write(path, content, mode);
+            AtomicFile.Replace(path, content, mode); // made again at every start, as libvirt's: no fsync
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
