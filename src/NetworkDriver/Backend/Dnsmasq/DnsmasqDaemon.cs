@@ -176,6 +176,26 @@ public sealed class DnsmasqDaemon(DnsmasqSettings settings, DnsmasqCapsProbe pro
 
     private void Log(string message) => log(message);
 
+    /// <summary>
+    /// networkRemoveInactive's unlinks: NAME.leases, BRIDGE.status (the leases), NAME.conf,
+    /// BRIDGE.macs, NAME.hostsfile and NAME.addnhosts; missing files are fine.
+    /// </summary>
+    public void RemoveFiles(NetworkDef def)
+    {
+        ArgumentNullException.ThrowIfNull(def);
+        var files = new List<string> { Path.Combine(Settings.StateDir, def.Name + ".leases"), Paths.ConfigFile(def.Name), Paths.HostsFile(def.Name), Paths.AddnHostsFile(def.Name) };
+        if (def.Bridge is { } bridge)
+        {
+            files.Add(LeaseStatusFile.PathFor(Settings.StateDir, bridge));
+            files.Add(Paths.MacMapFile(bridge));
+        }
+        foreach (string file in files)
+        {
+            try { File.Delete(file); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log($"network '{def.Name}': cannot remove {file}: {e.Message}"); }
+        }
+    }
+
     /// <summary>Whether <paramref name="pid"/> runs a dnsmasq whose arguments name <paramref name="configFile"/>.</summary>
     public static bool IsDnsmasqFor(int pid, string configFile)
     {

@@ -365,6 +365,13 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
 
     public bool DeviceExists(string name) => _host.Netlink.GetLink(name) is not null;
 
+    /// <summary>networkRemoveInactive: the network's dnsmasq files and its leases (BRIDGE.status) go.</summary>
+    public void RemoveInactive(NetworkDef def)
+    {
+        ArgumentNullException.ThrowIfNull(def);
+        _dnsmasq.RemoveFiles(def);
+    }
+
     /// <summary>networkGetDHCPLeases: what the leases helper keeps in <c>BRIDGE.status</c>.</summary>
     public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) =>
         Dnsmasq.LeaseStatusFile.ReadLeases(_dnsmasq.Settings.StateDir, def, mac, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
