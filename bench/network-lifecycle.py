@@ -110,7 +110,8 @@ class AckSniffer(threading.Thread):
 def lease_latency(conn, net, netns: str, bridge: str, k: int, tmp: str) -> dict:
     """One guest: veth into the bridge, udhcpc, the lease polled; times in ms after the ACK."""
     guest = f"vndg{os.getpid() % 100000}x{k}"
-    mac = f"52:54:00:7e:{k // 256:02x}:{k % 256:02x}"
+    pid = os.getpid()  # a new MAC in every run: a daemon may keep the leases of an earlier one
+    mac = f"52:54:{(pid >> 16) & 0xff:02x}:{(pid >> 8) & 0xff:02x}:{pid & 0xff:02x}:{k % 256:02x}"
     host_end = f"vlh{os.getpid() % 10000}x{k}"
     script = os.path.join(tmp, "udhcpc-script")
     stamp = os.path.join(tmp, f"bound-{k}")
