@@ -107,4 +107,29 @@ public sealed class LinuxBackendLeasesTests
         Assert.That(bad.Stderr, Does.Contain("internal error: found lease without mac-address"));
         Assert.That(Virsh("net-list", "--name").ExitCode, Is.Zero, "the daemon is still there");
     }
+
+    [Test]
+    public void UndefiningTheStoppedNetworkRemovesItsLeasesAndDnsmasqFiles()
+    {
+        // libvirt's networkRemoveInactive: a network defined again under the name starts without the old leases
+        _daemon = DaemonProcess.Start(root: _root, networkNamespace: _ns,
+            env: new Dictionary<string, string> { ["VIRTNETWORKD_BACKEND"] = "linux" });
+        string xml = Path.Combine(_root, "nat.xml");
+        File.WriteAllText(xml, Nat);
+        Assert.That(Virsh("net-define", xml).ExitCode, Is.Zero);
+        var start = Virsh("net-start", "lsnat");
+        Assert.That(start.ExitCode, Is.Zero, start + "\n" + _daemon.Stderr);
+        long soon = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3600;
+        Helper("vnls0", new Dictionary<string, string> { ["DNSMASQ_LEASE_EXPIRES"] = soon.ToString(CultureInfo.InvariantCulture) }, "add", "52:54:00:12:34:56", "192.0.2.10");
+        string dir = Path.Combine(_root, "var/lib/libvirt/dnsmasq");
+        string[] files = ["vnls0.status", "lsnat.conf", "lsnat.hostsfile", "lsnat.addnhosts"];
+        Assert.That(files.Select(f => Path.Combine(dir, f)), Is.All.Matches<string>(File.Exists));
+        Assert.That(Virsh("net-destroy", "lsnat").ExitCode, Is.Zero);
+        Assert.That(File.Exists(Path.Combine(dir, "vnls0.status")), Is.True, "a stopped network keeps its leases (libvirt too)");
+        Assert.That(Virsh("net-undefine", "lsnat").ExitCode, Is.Zero);
+        Assert.That(files.Select(f => Path.Combine(dir, f)), Is.All.Not.Matches<string>(File.Exists));
+        Assert.That(Virsh("net-define", xml).ExitCode, Is.Zero);
+        Assert.That(Virsh("net-start", "lsnat").ExitCode, Is.Zero);
+        Assert.That(Virsh("net-dhcp-leases", "lsnat").Stdout, Does.Not.Contain("192.0.2.10"));
+    }
 }

@@ -110,6 +110,24 @@ public class NetworkUpdateEventTests : DaemonFixture
     }
 
     [Test]
+    public void DhcpLeasesAnswerAtOnceWithoutOtherTrafficOnTheConnection()
+    {
+        // the call runs on a worker; its reply waited unsent for the connection's next event (a
+        // python client polling leases hung until its keepalive; virsh's own traffic hid it)
+        Define("lease2", start: true);
+        using var c = Raw();
+        c.Open();
+        var net = c.Roundtrip((int)Procedure.NetworkLookupByName, new NetworkLookupByNameArgs { Name = "lease2" }).Decode<NetworkLookupByNameRet>().Net;
+        var clock = Stopwatch.StartNew();
+        var leases = c.Roundtrip((int)Procedure.NetworkGetDhcpLeases, new NetworkGetDhcpLeasesArgs { Net = net, NeedResults = 1 });
+        Assert.That(clock.ElapsedMilliseconds, Is.LessThan(2000), "the reply was held back");
+        Assert.That(leases.Header.Status, Is.Zero, leases.Header.Status == 0 ? "" : leases.Error.Message);
+        Assert.That(leases.Decode<NetworkGetDhcpLeasesRet>().Ret, Is.Zero);
+        Tools.Virsh(Daemon.Uri, "net-destroy", "lease2");
+        Tools.Virsh(Daemon.Uri, "net-undefine", "lease2");
+    }
+
+    [Test]
     public void DhcpLeasesOfTheInProcessBackendAreEmpty()
     {
         Define("lease1", start: true);

@@ -49,7 +49,17 @@ public static class AtomicFile
         Write(path, content, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
     /// <summary>As <see cref="Write(string, string)"/>, the file getting <paramref name="mode"/> (files others read, such as the leases status file, are 0644).</summary>
-    public static void Write(string path, string content, UnixFileMode mode)
+    public static void Write(string path, string content, UnixFileMode mode) => Write(path, content, mode, durable: true);
+
+    /// <summary>
+    /// Replaces the file atomically (temp file, rename) without waiting for the disk: for files
+    /// made again at every use, whose loss in a crash costs nothing (dnsmasq's configuration and
+    /// hosts files, which libvirt writes without fsync too). A reader sees the old or the new
+    /// text, never part of it.
+    /// </summary>
+    public static void Replace(string path, string content, UnixFileMode mode) => Write(path, content, mode, durable: false);
+
+    private static void Write(string path, string content, UnixFileMode mode, bool durable)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
@@ -60,7 +70,7 @@ public static class AtomicFile
             {
                 byte[] bytes = new UTF8Encoding(false).GetBytes(content);
                 fs.Write(bytes);
-                fs.Flush(flushToDisk: true);
+                fs.Flush(flushToDisk: durable);
             }
             if (!OperatingSystem.IsWindows())
                 File.SetUnixFileMode(tmp, mode);
@@ -71,7 +81,7 @@ public static class AtomicFile
             try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
-        SyncDirectory(dir);
+        if (durable) SyncDirectory(dir);
     }
 
     /// <summary>Deletes a file (or symlink) if present and syncs its directory.</summary>

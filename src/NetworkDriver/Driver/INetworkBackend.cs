@@ -62,6 +62,13 @@ public interface INetworkBackend
     /// <summary>The DHCP leases of a running network; <paramref name="mac"/> filters by MAC when not null. Called with no lock held.</summary>
     IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac);
 
+    /// <summary>
+    /// networkRemoveInactive's files: the host files of a network that is gone for good (undefined
+    /// while inactive, or transient and stopped), such as its leases; a network defined again
+    /// later under the same name starts without them.
+    /// </summary>
+    void RemoveInactive(NetworkDef def) { }
+
     /// <summary>virNetDevGetVirtualFunctions: the VFs of <paramref name="pfDev"/>, or null when they cannot be read.</summary>
     IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev);
 

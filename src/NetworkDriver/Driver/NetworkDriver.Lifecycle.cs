@@ -363,6 +363,7 @@ public sealed partial class NetworkDriver
         {
             if (!obj.Active) throw NotActive(obj.Name);
             ShutdownNetwork(obj);
+            if (!obj.Persistent) _backend.RemoveInactive(obj.Def);
             PublishStopped(obj);
             ev = Queue(obj, NetworkLifecycleEvent.Stopped);
         }
@@ -387,6 +388,7 @@ public sealed partial class NetworkDriver
             }
             else
             {
+                _backend.RemoveInactive(obj.Def);
                 Remove(obj);
             }
             ev = Queue(obj, NetworkLifecycleEvent.Undefined);

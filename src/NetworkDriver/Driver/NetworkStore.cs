@@ -89,7 +89,12 @@ public sealed partial class NetworkStore
     public void SaveStatus(NetworkDef def, string classIdBitmap, ulong floorSum, IEnumerable<string> taints, BackendRecord record) =>
         AtomicFile.Write(StatusFile(def.Name), StatusText(def, classIdBitmap, floorSum, taints, record));
 
-    public void DeleteStatus(string name) => AtomicFile.Delete(StatusFile(name));
+    /// <summary>
+    /// networkShutdownNetwork's unlink of the status file, without syncing the folder (as libvirt):
+    /// a status file a power loss brings back names a network whose bridge is gone, which the
+    /// start-up reconciliation marks inactive; the sync cost net-destroy up to a few ms.
+    /// </summary>
+    public void DeleteStatus(string name) => File.Delete(StatusFile(name));
 
     /// <summary>virNetworkObjDeleteConfig: the config file and the autostart link.</summary>
     public void DeleteConfig(string name)

@@ -21,6 +21,17 @@ public sealed class NetlinkMessageTests
     }
 
     [Test]
+    public void TheDeletionIsSeenInTheRtmDellinkNotificationOfItsIndexOnly()
+    {
+        // a notification datagram: RTM_NEWLINK of 7 (the link going down), then RTM_DELLINK of 7
+        byte[] down = new NetlinkWriter(Nl.NewLink, 0, 3).IfInfo(Nl.AfUnspec, 7).AttrString(Nl.IflaIfName, "virbr7").ToArray();
+        byte[] deleted = new NetlinkWriter(Nl.DelLink, 0, 3).IfInfo(Nl.AfUnspec, 7).AttrString(Nl.IflaIfName, "virbr7").ToArray();
+        Assert.That(LinkDeletion.Announces(down, 7), Is.False);
+        Assert.That(LinkDeletion.Announces([.. down, .. deleted], 7), Is.True);
+        Assert.That(LinkDeletion.Announces([.. down, .. deleted], 8), Is.False);
+    }
+
+    [Test]
     public void CreateBridgeCarriesNameAddressMtuAndBridgeAttributes()
     {
         var mac = MacAddr.Parse("52:54:00:12:34:56");

@@ -125,18 +125,75 @@ public sealed class DnsmasqDaemon(DnsmasqSettings settings, DnsmasqCapsProbe pro
     /// </summary>
     public void Stop(NetworkDef def, int pid)
     {
+        using var stopping = BeginStop(def, pid);
+        stopping.Wait();
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Stop"/>: SIGTERM (the pidfd opened before it, so a recycled
+    /// pid is never waited for); the caller does other work while dnsmasq exits, then calls
+    /// <see cref="Stopping.Wait"/>.
+    /// </summary>
+    public Stopping BeginStop(NetworkDef def, int pid)
+    {
         ArgumentNullException.ThrowIfNull(def);
+        int pidFd = -1;
         if (IsDnsmasqFor(pid, Paths.ConfigFile(def.Name)))
         {
-            ProcessExit.Signal(pid, ProcessExit.SigTerm);
-            if (!ProcessExit.Wait(pid, StopGrace))
-            {
-                log($"network '{def.Name}': dnsmasq (pid {pid}) did not exit on SIGTERM; killing it");
-                ProcessExit.Signal(pid, ProcessExit.SigKill);
-                ProcessExit.Wait(pid, StopGrace);
-            }
+            pidFd = ProcessExit.Open(pid);
+            if (pidFd >= 0) ProcessExit.Signal(pid, ProcessExit.SigTerm);
         }
-        try { File.Delete(Paths.PidFile(def.Name)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        return new Stopping(this, def.Name, pid, pidFd);
+    }
+
+    /// <summary>A dnsmasq sent SIGTERM: <see cref="Wait"/> for its exit (SIGKILL after
+    /// <see cref="StopGrace"/>) and the removal of its pid file.</summary>
+    public sealed class Stopping(DnsmasqDaemon owner, string network, int pid, int pidFd) : IDisposable
+    {
+        private int _pidFd = pidFd;
+
+        public void Wait()
+        {
+            if (_pidFd >= 0)
+            {
+                if (ProcessExit.WaitFd(_pidFd, -1, (int)StopGrace.TotalMilliseconds) != _pidFd)
+                {
+                    owner.Log($"network '{network}': dnsmasq (pid {pid}) did not exit on SIGTERM; killing it");
+                    ProcessExit.Signal(pid, ProcessExit.SigKill);
+                    ProcessExit.WaitFd(_pidFd, -1, (int)StopGrace.TotalMilliseconds);
+                }
+                Dispose();
+            }
+            try { File.Delete(owner.Paths.PidFile(network)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+
+        public void Dispose()
+        {
+            int fd = Interlocked.Exchange(ref _pidFd, -1);
+            if (fd >= 0) _ = ProcessExit.Native.Close(fd);
+        }
+    }
+
+    private void Log(string message) => log(message);
+
+    /// <summary>
+    /// networkRemoveInactive's unlinks: NAME.leases, BRIDGE.status (the leases), NAME.conf,
+    /// BRIDGE.macs, NAME.hostsfile and NAME.addnhosts; missing files are fine.
+    /// </summary>
+    public void RemoveFiles(NetworkDef def)
+    {
+        ArgumentNullException.ThrowIfNull(def);
+        var files = new List<string> { Path.Combine(Settings.StateDir, def.Name + ".leases"), Paths.ConfigFile(def.Name), Paths.HostsFile(def.Name), Paths.AddnHostsFile(def.Name) };
+        if (def.Bridge is { } bridge)
+        {
+            files.Add(LeaseStatusFile.PathFor(Settings.StateDir, bridge));
+            files.Add(Paths.MacMapFile(bridge));
+        }
+        foreach (string file in files)
+        {
+            try { File.Delete(file); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log($"network '{def.Name}': cannot remove {file}: {e.Message}"); }
+        }
     }
 
     /// <summary>Whether <paramref name="pid"/> runs a dnsmasq whose arguments name <paramref name="configFile"/>.</summary>
@@ -175,7 +232,7 @@ public sealed class DnsmasqDaemon(DnsmasqSettings settings, DnsmasqCapsProbe pro
     {
         try
         {
-            AtomicFile.Write(path, content, mode);
+            AtomicFile.Replace(path, content, mode); // made again at every start, as libvirt's: no fsync
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -244,30 +244,49 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         if (c.Record.FirewallRemoval is { } plan) _firewall.Remove(plan);
     }
 
-    /// <summary>networkShutdownNetworkVirtual's order: the bandwidth, dnsmasq, the firewall rules, then the bridge;
-    /// networkShutdownNetworkBridge clears the host bridge's qdiscs (root and ingress, whoever added them) and leaves the bridge.</summary>
+    /// <summary>
+    /// networkShutdownNetworkVirtual: the bandwidth, dnsmasq, the firewall rules, then the bridge.
+    /// libvirt waits for each in turn; here dnsmasq gets its SIGTERM, the bridge's deletion is
+    /// sent (it runs in the kernel under the rtnl lock, mostly waiting for RCU), the firewall
+    /// rules are removed meanwhile (nftables or iptables: no rtnl, and the rules name the bridge,
+    /// they do not hold it), and Stop returns when all three are gone. networkShutdownNetworkBridge
+    /// clears the host bridge's qdiscs (root and ingress, whoever added them) and leaves the bridge.
+    /// </summary>
     public void Stop(NetworkDef def, BackendRecord record)
     {
         ArgumentNullException.ThrowIfNull(def);
         ArgumentNullException.ThrowIfNull(record);
         _running.TryRemove(def.Uuid, out _);
         record = Adopted(def, record);
-        if ((IsVirtual(def) || IsHostBridge(def)) && def.Bandwidth is not null && (record.Bridge ?? def.Bridge) is { } bridge)
+        if ((IsVirtual(def) || IsHostBridge(def)) && def.Bandwidth is not null && (record.Bridge ?? def.Bridge) is { } bridgeName)
         {
-            try { _tc.Run(TcCommands.Clear(bridge)); }
+            try { _tc.Run(TcCommands.Clear(bridgeName)); }
             catch (Errors.LibvirtError e) { _log($"network '{def.Name}': {e.Message}"); }
         }
         UnwatchDnsmasq(def.Uuid);
-        if (record.DnsmasqPid is { } pid) _dnsmasq.Stop(def, pid);
-        else if (_dnsmasq.Find(def, null) is { } found) _dnsmasq.Stop(def, found); // started by a daemon that died before saving the record
-        RemoveFirewallRules(def, record);
+        // started by a daemon that died before saving the record: found by its pid file
+        using DnsmasqDaemon.Stopping? dnsmasq = (record.DnsmasqPid ?? _dnsmasq.Find(def, null)) is { } pid ? _dnsmasq.BeginStop(def, pid) : null;
+        Netlink.LinkDeletion.Pending? bridge = null;
         try
         {
-            VirtualNetworkSteps.Stop(_host, record);
+            bridge = VirtualNetworkSteps.BeginStop(_host, record, m => _log($"network '{def.Name}': {m}"));
         }
         catch (Netlink.NetlinkErrorException e)
         {
             _log($"network '{def.Name}': {e.Message}");
+        }
+        using (bridge)
+        {
+            try
+            {
+                RemoveFirewallRules(def, record);
+            }
+            finally
+            {
+                try { bridge?.Wait(); }
+                catch (Netlink.NetlinkErrorException e) { _log($"network '{def.Name}': {e.Message}"); }
+                dnsmasq?.Wait();
+            }
         }
     }
 
@@ -391,6 +410,13 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     }
 
     public bool DeviceExists(string name) => _host.Netlink.GetLink(name) is not null;
+
+    /// <summary>networkRemoveInactive: the network's dnsmasq files and its leases (BRIDGE.status) go.</summary>
+    public void RemoveInactive(NetworkDef def)
+    {
+        ArgumentNullException.ThrowIfNull(def);
+        _dnsmasq.RemoveFiles(def);
+    }
 
     /// <summary>networkGetDHCPLeases: what the leases helper keeps in <c>BRIDGE.status</c>.</summary>
     public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) =>

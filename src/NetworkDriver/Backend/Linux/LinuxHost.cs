@@ -18,6 +18,14 @@ public sealed class LinuxHost : IDisposable
 
     public RtNetlinkClient Netlink { get; }
 
+    /// <summary>Another rtnetlink socket in the same namespace, subscribed to
+    /// <paramref name="groups"/> (0: none), for work beside <see cref="Netlink"/>.</summary>
+    public NetlinkSocket OpenSocket(uint groups) =>
+        _namespace is null ? NetlinkSocket.OpenSubscribed(groups) : _namespace.Run(() => NetlinkSocket.OpenSubscribed(groups));
+
+    /// <summary>Starts deleting a device; its Wait returns once it is gone from the namespace (<see cref="LinkDeletion"/>).</summary>
+    public LinkDeletion.Pending BeginDeleteLink(int index, Action<string> log) => LinkDeletion.Begin(OpenSocket, Netlink, index, log);
+
     /// <summary>Writes a /proc/sys value (e.g. "net/ipv4/ip_forward"); false when it does not exist.</summary>
     public bool WriteSysctl(string path, string value, bool ignoreMissing)
     {

@@ -146,14 +146,24 @@ public static class VirtualNetworkSteps
         if (c.Def.Ips.Any(ip => ip.Address.IsIPv6)) c.Host.WriteSysctl("net/ipv6/conf/all/forwarding", "1\n", ignoreMissing: false);
     }
 
-    /// <summary>networkShutdownNetworkVirtual's kernel part: the bridge goes (with its addresses and routes).</summary>
-    public static void Stop(LinuxHost host, BackendRecord record)
+    /// <summary>
+    /// networkShutdownNetworkVirtual's kernel part: the bridge goes (with its addresses and
+    /// routes). libvirt sets it down first; the deletion closes it all the same (the same
+    /// dev_deactivate and RCU wait), so that separate request is left out. Returns when the
+    /// bridge is gone from the namespace (<see cref="LinkDeletion"/>).
+    /// </summary>
+    public static void Stop(LinuxHost host, BackendRecord record, Action<string>? log = null)
     {
-        if (!record.BridgeCreated || record.Bridge is null) return;
-        if (host.Netlink.GetLink(record.Bridge) is { } link)
-        {
-            host.Netlink.SetUp(link.Index, up: false);
-            host.Netlink.DeleteLink(link.Index);
-        }
+        using var deletion = BeginStop(host, record, log);
+        deletion?.Wait();
+    }
+
+    /// <summary>As <see cref="Stop"/>, the caller doing other work before the deletion's Wait; null when there is no bridge to delete.</summary>
+    public static LinkDeletion.Pending? BeginStop(LinuxHost host, BackendRecord record, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(record);
+        if (!record.BridgeCreated || record.Bridge is null) return null;
+        return host.Netlink.GetLink(record.Bridge) is { } link ? host.BeginDeleteLink(link.Index, log ?? (_ => { })) : null;
     }
 }

@@ -11,6 +11,9 @@ public static class Nl
     public const ushort FRequest = 0x1, FMulti = 0x2, FAck = 0x4, FDump = 0x300;
     public const ushort FReplace = 0x100, FExcl = 0x200, FCreate = 0x400;
 
+    // multicast groups (RTMGRP_* bits for sockaddr_nl.nl_groups)
+    public const uint GroupLink = 1;
+
     // rtnetlink message types
     public const ushort NewLink = 16, DelLink = 17, GetLink = 18, SetLink = 19;
     public const ushort NewAddr = 20, DelAddr = 21, GetAddr = 22;

@@ -31,14 +31,29 @@ public sealed class NetlinkSocket : IDisposable
     {
         if (networkNamespacePath is null) return new NetlinkSocket(CreateSocket());
         using var inside = new Linux.NamespaceThread(networkNamespacePath);
-        return new NetlinkSocket(inside.Run(CreateSocket));
+        return new NetlinkSocket(inside.Run(() => CreateSocket()));
     }
 
-    private static unsafe int CreateSocket()
+    /// <summary>A socket in the calling thread's namespace that also receives the notifications of
+    /// <paramref name="groups"/> (RTMGRP_* bits, e.g. <see cref="Nl.GroupLink"/>).</summary>
+    public static NetlinkSocket OpenSubscribed(uint groups) => new(CreateSocket(groups));
+
+    /// <summary>The descriptor, for poll().</summary>
+    public int Descriptor => _fd;
+
+    /// <summary>One datagram (notifications on a subscribed socket): its length, or -errno.</summary>
+    public unsafe int ReceiveDatagram(Span<byte> buffer)
+    {
+        nint n;
+        fixed (byte* p = buffer) n = Native.Recv(_fd, p, buffer.Length, 0x40 /* MSG_DONTWAIT */);
+        return n < 0 ? -Marshal.GetLastPInvokeError() : (int)n;
+    }
+
+    private static unsafe int CreateSocket(uint groups = 0)
     {
         int fd = Native.Socket(AfNetlink, SockRaw | SockCloexec, NetlinkRoute);
         if (fd < 0) throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), "socket(AF_NETLINK)");
-        var address = new SockaddrNl { Family = AfNetlink };
+        var address = new SockaddrNl { Family = AfNetlink, Groups = groups };
         if (Native.Bind(fd, &address, sizeof(SockaddrNl)) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();

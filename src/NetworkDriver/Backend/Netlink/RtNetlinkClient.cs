@@ -29,6 +29,25 @@ public sealed class RtNetlinkClient(NetlinkSocket socket) : IDisposable
         return found;
     }
 
+    /// <summary>The device with index <paramref name="index"/>, or null. The kernel answers it
+    /// under the rtnl lock, so it also waits for a change of links in progress.</summary>
+    public LinkInfo? GetLink(int index)
+    {
+        LinkInfo? found = null;
+        try
+        {
+            socket.Query(RtnlRequest.GetLink(socket.NextSequence(), index), $"get link {index}", (type, payload) =>
+            {
+                if (type == Nl.NewLink) found = RtnlParse.Link(payload);
+            });
+        }
+        catch (NetlinkErrorException e) when (e.Errno == NetlinkErrorException.ENoDev)
+        {
+            return null;
+        }
+        return found;
+    }
+
     public IReadOnlyList<LinkInfo> Links()
     {
         var links = new List<LinkInfo>();

@@ -126,6 +126,10 @@ public static class RtnlRequest
     public static byte[] GetLink(uint sequence, string name) =>
         new NetlinkWriter(Nl.GetLink, Nl.FRequest, sequence).IfInfo(Nl.AfUnspec, 0).AttrString(Nl.IflaIfName, name).ToArray();
 
+    /// <summary>RTM_GETLINK by index: one RTM_NEWLINK in reply, or ENODEV.</summary>
+    public static byte[] GetLink(uint sequence, int index) =>
+        new NetlinkWriter(Nl.GetLink, Nl.FRequest, sequence).IfInfo(Nl.AfUnspec, index).ToArray();
+
     public static byte[] DumpLinks(uint sequence) =>
         new NetlinkWriter(Nl.GetLink, Nl.FRequest | Nl.FDump, sequence).IfInfo(Nl.AfUnspec, 0).ToArray();
 
