@@ -71,7 +71,7 @@ public sealed class LibNftablesRunner(IFirewallRunner fallback) : IFirewallRunne
         NetlinkSocket? socket = null;
         try
         {
-            socket = NetlinkSocket.Open(protocol: Nft.NetlinkNetfilter);
+            socket = NetlinkSocket.OpenProtocol(Nft.NetlinkNetfilter);
             socket.Subscribe(Nft.GroupNfTables, NotificationBuffer);
             return socket;
         }

@@ -29,16 +29,16 @@ public sealed class NetlinkSocket : IDisposable
 
     private NetlinkSocket(int fd) => _fd = fd;
 
-    public static NetlinkSocket Open(string? networkNamespacePath = null, int protocol = NetlinkRoute)
+    public static NetlinkSocket Open(string? networkNamespacePath = null)
     {
-        if (networkNamespacePath is null) return new NetlinkSocket(CreateSocket(protocol));
+        if (networkNamespacePath is null) return new NetlinkSocket(CreateSocket());
         using var inside = new Linux.NamespaceThread(networkNamespacePath);
-        return new NetlinkSocket(inside.Run(() => CreateSocket(protocol)));
+        return new NetlinkSocket(inside.Run(CreateSocket));
     }
 
-    private static unsafe int CreateSocket(int protocol)
+    private static unsafe int CreateSocket()
     {
-        int fd = Native.Socket(AfNetlink, SockRaw | SockCloexec, protocol);
+        int fd = Native.Socket(AfNetlink, SockRaw | SockCloexec, NetlinkRoute);
         if (fd < 0) throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), "socket(AF_NETLINK)");
         var address = new SockaddrNl { Family = AfNetlink };
         if (Native.Bind(fd, &address, sizeof(SockaddrNl)) != 0)
@@ -86,6 +86,24 @@ public sealed class NetlinkSocket : IDisposable
                 if (NetlinkAnswer.Read(_receive.AsSpan(0, (int)n), sequence, dump, operation, onMessage)) return;
             }
         }
+    }
+
+    /// <summary>A socket of another netlink protocol (<see cref="Nft.NetlinkNetfilter"/>) in the
+    /// calling thread's namespace, made as <see cref="CreateSocket"/> makes an rtnetlink one.</summary>
+    public static unsafe NetlinkSocket OpenProtocol(int protocol)
+    {
+        int fd = Native.Socket(AfNetlink, SockRaw | SockCloexec, protocol);
+        if (fd < 0) throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), "socket(AF_NETLINK)");
+        var address = new SockaddrNl { Family = AfNetlink };
+        if (Native.Bind(fd, &address, sizeof(SockaddrNl)) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            Native.Close(fd);
+            throw new NetlinkErrorException(errno, "bind(AF_NETLINK)");
+        }
+        var timeout = new TimeVal { Seconds = 5 };
+        Native.SetSockOpt(fd, SolSocket, SoRcvTimeo, &timeout, sizeof(TimeVal));
+        return new NetlinkSocket(fd);
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ public static class NfTablesClient
     /// <summary>The current generation (NFT_MSG_GETGEN).</summary>
     public static uint Generation()
     {
-        using var socket = NetlinkSocket.Open(protocol: Nft.NetlinkNetfilter);
+        using var socket = NetlinkSocket.OpenProtocol(Nft.NetlinkNetfilter);
         uint generation = 0;
         socket.Query(NfTablesMessages.GetGeneration(socket.NextSequence()), "nf_tables GETGEN", (type, payload) =>
         {
@@ -24,7 +24,7 @@ public static class NfTablesClient
     /// <paramref name="family"/> (NFPROTO_*); empty when there is no such table.</summary>
     public static HashSet<ulong> RuleHandles(byte family, string table)
     {
-        using var socket = NetlinkSocket.Open(protocol: Nft.NetlinkNetfilter);
+        using var socket = NetlinkSocket.OpenProtocol(Nft.NetlinkNetfilter);
         var handles = new HashSet<ulong>();
         socket.Query(NfTablesMessages.DumpRules(socket.NextSequence(), family, table), "nf_tables GETRULE", (type, payload) =>
         {
