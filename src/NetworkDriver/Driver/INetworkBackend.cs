@@ -59,8 +59,9 @@ public interface INetworkBackend
     /// <summary>Whether a network device with this name exists on the host (virNetDevExists).</summary>
     bool DeviceExists(string name);
 
-    /// <summary>The DHCP leases of a running network; <paramref name="mac"/> filters by MAC when not null. Called with no lock held.</summary>
-    IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac);
+    /// <summary>The DHCP leases of a running network; <paramref name="mac"/> filters by MAC when not null; without
+    /// <paramref name="needResults"/> only their count matters (libvirt then asks less of each lease). Called with no lock held.</summary>
+    IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac, bool needResults);
 
     /// <summary>
     /// networkRemoveInactive's files: the host files of a network that is gone for good (undefined

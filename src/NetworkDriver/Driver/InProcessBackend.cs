@@ -53,7 +53,7 @@ public sealed class InProcessBackend : INetworkBackend
 
     public bool DeviceExists(string name) => false;
 
-    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) => [];
+    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac, bool needResults) => [];
 
     public IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev) => SysfsVirtualFunctions.Read(pfDev);
 

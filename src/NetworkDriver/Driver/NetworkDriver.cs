@@ -262,13 +262,13 @@ public sealed partial class NetworkDriver
         return View(net).Xml(flags);
     }
 
-    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkRef net, string? mac, uint flags)
+    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkRef net, string? mac, uint flags, bool needResults = true)
     {
         CheckFlags(flags, 0, "networkGetDHCPLeases");
         if (mac is not null && !MacAddr.TryParse(mac, out _))
             throw Err(VirErrorCode.InvalidMac, $"invalid MAC address: {mac}");
         // as libvirt, the file is read whether the network runs or not
-        return _backend.GetDhcpLeases(View(net).Def, mac);
+        return _backend.GetDhcpLeases(View(net).Def, mac, needResults);
     }
 
     // ---------------------------------------------------------------- events

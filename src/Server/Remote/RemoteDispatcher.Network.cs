@@ -55,7 +55,7 @@ public sealed partial class RemoteDispatcher
             c.Reply(h, new NetworkGetMetadataRet { Metadata = Networks.GetMetadata(Ref(a.Network), a.Type, a.Uri, a.Flags) }));
         // reads BRIDGE.status (up to 32 MiB): on the pool, not on the loop
         t.Worker((int)Procedure.NetworkGetDhcpLeases, (IRpcClient c, RemoteSession s, PacketHeader h, in NetworkGetDhcpLeasesArgs a) =>
-            c.Reply(h, DhcpLeasesReply(Networks.GetDhcpLeases(Ref(a.Net), a.Mac, a.Flags), a.NeedResults != 0), flush: true));
+            c.Reply(h, DhcpLeasesReply(Networks.GetDhcpLeases(Ref(a.Net), a.Mac, a.Flags, a.NeedResults != 0), a.NeedResults != 0), flush: true));
         t.Inline((int)Procedure.ConnectNetworkEventRegisterAny, (IRpcClient c, RemoteSession s, PacketHeader h, in ConnectNetworkEventRegisterAnyArgs a) =>
         {
             if (a.EventID < 0 || a.EventID >= NetworkEventHub.EventIdLast)

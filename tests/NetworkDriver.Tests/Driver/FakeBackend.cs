@@ -109,7 +109,7 @@ public sealed class FakeBackend : INetworkBackend
         lock (_lock) return _hostDevices.Contains(name) || _running.ContainsValue(name);
     }
 
-    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) => [];
+    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac, bool needResults) => [];
 
     /// <summary>Declares the VFs of a PF, instead of reading them from sysfs.</summary>
     public void SetVirtualFunctions(string pfDev, IReadOnlyList<VirtualFunction> vfs) { lock (_lock) _vfs[pfDev] = vfs; }

@@ -134,7 +134,7 @@ public sealed class ReconcileAndFaultTests : DriverTestBase
             throw new Errors.LibvirtError(Errors.VirErrorCode.InternalError, Errors.VirErrorDomain.Network, "dnsmasq refused");
         public ReconcileResult Reconcile(Xml.NetworkDef def, BackendRecord record) => _inner.Reconcile(def, record);
         public bool DeviceExists(string name) => false;
-        public IReadOnlyList<DhcpLease> GetDhcpLeases(Xml.NetworkDef def, string? mac) => [];
+        public IReadOnlyList<DhcpLease> GetDhcpLeases(Xml.NetworkDef def, string? mac, bool needResults) => [];
         public IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev) => null;
         public void PlugBandwidth(Xml.NetworkDef net, Xml.Net.MacAddr mac, Xml.BandwidthDef portBandwidth, uint classId) { }
         public void UnplugBandwidth(Xml.NetworkDef net, uint classId) { }

@@ -61,11 +61,11 @@ public sealed class WorkerReplyTests
 
         public event EventHandler<BackendFaultEventArgs>? Fault { add { } remove { } }
 
-        public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac)
+        public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac, bool needResults)
         {
             Entered.Set();
             Release.Wait(TimeSpan.FromSeconds(30));
-            return _inner.GetDhcpLeases(def, mac);
+            return _inner.GetDhcpLeases(def, mac, needResults);
         }
 
         public BackendRecord Start(NetworkDef def) => _inner.Start(def);
@@ -78,5 +78,6 @@ public sealed class WorkerReplyTests
         public void PlugBandwidth(NetworkDef net, MacAddr mac, BandwidthDef portBandwidth, uint classId) => _inner.PlugBandwidth(net, mac, portBandwidth, classId);
         public void UnplugBandwidth(NetworkDef net, uint classId) => _inner.UnplugBandwidth(net, classId);
         public void UpdateBandwidthRate(NetworkDef net, uint classId, ulong rate) => _inner.UpdateBandwidthRate(net, classId, rate);
+        public void ReconcileBandwidth(NetworkDef net, IReadOnlyList<PortFloor> floors, ulong? unguaranteedRate) => _inner.ReconcileBandwidth(net, floors, unguaranteedRate);
     }
 }

@@ -30,7 +30,7 @@ public sealed class SlowBackend(TimeSpan delay) : INetworkBackend
 
     public ReconcileResult Reconcile(NetworkDef def, BackendRecord record) => _inner.Reconcile(def, record);
     public bool DeviceExists(string name) => _inner.DeviceExists(name);
-    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) => _inner.GetDhcpLeases(def, mac);
+    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac, bool needResults) => _inner.GetDhcpLeases(def, mac, needResults);
     public IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev) => _inner.GetVirtualFunctions(pfDev);
     public void PlugBandwidth(NetworkDef net, MacAddr mac, BandwidthDef portBandwidth, uint classId) => _inner.PlugBandwidth(net, mac, portBandwidth, classId);
     public void UnplugBandwidth(NetworkDef net, uint classId) => _inner.UnplugBandwidth(net, classId);

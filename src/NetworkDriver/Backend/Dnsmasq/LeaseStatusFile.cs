@@ -68,7 +68,7 @@ public static class LeaseStatusFile
     /// &lt;ip&gt; of its family. No file is no leases; a file that is not libvirt's format is an
     /// internal error, as libvirt reports it.
     /// </summary>
-    public static IReadOnlyList<DhcpLease> ReadLeases(string stateDir, NetworkDef def, string? mac, long now)
+    public static IReadOnlyList<DhcpLease> ReadLeases(string stateDir, NetworkDef def, string? mac, long now, bool needResults = true)
     {
         ArgumentNullException.ThrowIfNull(def);
         if (def.Bridge is null) return [];
@@ -79,11 +79,12 @@ public static class LeaseStatusFile
             if (errno == ENOENT) return [];
             throw new LibvirtError(VirErrorCode.SystemError, VirErrorDomain.Network, $"Unable to read leases file: {path}: {StrError(errno)}");
         }
-        return Parse(bytes, path, def, mac, now);
+        return Parse(bytes, path, def, mac, now, needResults);
     }
 
-    /// <summary>The rules of <see cref="ReadLeases"/> over the file's bytes.</summary>
-    public static IReadOnlyList<DhcpLease> Parse(ReadOnlySpan<byte> bytes, string path, NetworkDef def, string? mac, long now)
+    /// <summary>The rules of <see cref="ReadLeases"/> over the file's bytes. Without <paramref name="needResults"/>
+    /// (a count), a lease need not have an ip-address, as in libvirt.</summary>
+    public static IReadOnlyList<DhcpLease> Parse(ReadOnlySpan<byte> bytes, string path, NetworkDef def, string? mac, long now, bool needResults = true)
     {
         ArgumentNullException.ThrowIfNull(def);
         if (bytes.Length == 0 || bytes[0] == 0) return [];
@@ -107,7 +108,9 @@ public static class LeaseStatusFile
             if (!lease.TryGetLong("expiry-time", out long expiry))
                 throw Internal("found lease without expiry-time");
             if (expiry > 0 && expiry < now) continue;
-            string ip = lease.GetString("ip-address") ?? throw Internal("found lease without ip-address");
+            string? ipOrNull = lease.GetString("ip-address");
+            if (ipOrNull is null && needResults) throw Internal("found lease without ip-address");
+            string ip = ipOrNull ?? "";
             bool ipv6 = ip.Contains(':', StringComparison.Ordinal);
             leases.Add(new DhcpLease(
                 Iface: def.Bridge!, ExpiryTime: expiry, Type: ipv6 ? 1 : 0, Mac: macTmp,

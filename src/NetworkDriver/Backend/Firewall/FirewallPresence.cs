@@ -11,18 +11,22 @@ namespace VirtNetworkd.NetworkDriver.Backend.Firewall;
 /// </summary>
 public static partial class FirewallPresence
 {
-    public static bool Intact(IFirewallRunner runner, FirewallPlan removal, string? bridge)
+    /// <summary>The handles of the rules in the libvirt_network table of an nft family ("ip",
+    /// "ip6"); null when it cannot be listed.</summary>
+    public delegate IReadOnlySet<string>? NftRuleHandles(string family);
+
+    /// <summary><paramref name="nftHandles"/>: where the handles come from; default: <c>nft -a list table</c> through <paramref name="runner"/>.</summary>
+    public static bool Intact(IFirewallRunner runner, FirewallPlan removal, string? bridge, NftRuleHandles? nftHandles = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(removal);
         var actions = removal.Groups.SelectMany(g => g.Actions).Where(a => a.Layer is FirewallLayer.Ipv4 or FirewallLayer.Ipv6).ToList();
         if (removal.Backend == FirewallBackendType.Nftables)
         {
+            nftHandles ??= family => ListedHandles(runner, family);
             foreach (var family in actions.GroupBy(a => a.Layer))
             {
-                var listing = runner.Run("nft", ["-a", "list", "table", PrivateChains.NftFamily(family.Key), "libvirt_network"]);
-                if (listing.ExitCode != 0) return false;
-                var present = Handles().Matches(listing.Stdout).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+                if (nftHandles(PrivateChains.NftFamily(family.Key)) is not { } present) return false;
                 foreach (var a in family)
                 {
                     int at = IndexOf(a.Args, "handle");
@@ -38,6 +42,12 @@ public static partial class FirewallPresence
             if (save.ExitCode != 0 || !save.Stdout.Contains(bridge, StringComparison.Ordinal)) return false;
         }
         return true;
+    }
+
+    private static HashSet<string>? ListedHandles(IFirewallRunner runner, string family)
+    {
+        var listing = runner.Run("nft", ["-a", "list", "table", family, FirewallRulesGenerator.NftTable]);
+        return listing.ExitCode != 0 ? null : Handles().Matches(listing.Stdout).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
     }
 
     private static int IndexOf(IReadOnlyList<string> args, string word)

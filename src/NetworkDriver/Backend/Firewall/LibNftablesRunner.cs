@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VirtNetworkd.NetworkDriver.Backend.Netlink;
 
 namespace VirtNetworkd.NetworkDriver.Backend.Firewall;
 
@@ -10,6 +11,14 @@ namespace VirtNetworkd.NetworkDriver.Backend.Firewall;
 /// belongs to the calling thread's network namespace, the daemon's. Calls are serialized (the
 /// kernel serializes nftables transactions anyway, and libnftables is not documented as
 /// thread-safe across contexts).
+/// <para>
+/// <c>--echo --handle</c> of a script that only adds tables, chains and rules (a network start)
+/// does not use libnftables' echo: for that, libnftables 1.0.x fetches and parses the whole
+/// ruleset first (about 45–90 ms at 2000 rules, so every start got slower with every running
+/// network). The script runs without it, the same single transaction, while a netlink socket of
+/// ours listens to nf_tables' notifications; <see cref="NftNoticeEcho"/> turns the transaction's
+/// notifications into the echo (the handles). Without that socket, libnftables echoes.
+/// </para>
 /// </summary>
 public sealed class LibNftablesRunner(IFirewallRunner fallback) : IFirewallRunner
 {
@@ -31,19 +40,72 @@ public sealed class LibNftablesRunner(IFirewallRunner fallback) : IFirewallRunne
             if (ctx == IntPtr.Zero) return fallback.Run(program, args, stdin);
             try
             {
-                Native.nft_ctx_output_set_flags(ctx, flags);
-                Native.nft_ctx_buffer_output(ctx);
-                Native.nft_ctx_buffer_error(ctx);
-                int rc = Native.nft_run_cmd_from_buffer(ctx, command);
-                string stdout = Marshal.PtrToStringUTF8(Native.nft_ctx_get_output_buffer(ctx)) ?? "";
-                string stderr = Marshal.PtrToStringUTF8(Native.nft_ctx_get_error_buffer(ctx)) ?? "";
-                return new FirewallRunResult(rc == 0 ? 0 : 1, stdout, stderr);
+                if (flags == (OutputEcho | OutputHandle) && stdin is not null && NftNoticeEcho.Commands(command) is { Count: > 0 } adds
+                    && Listen() is { } listener)
+                {
+                    using (listener) return RunEchoingFromNotices(ctx, command, adds, listener);
+                }
+                return RunCommand(ctx, flags, command);
             }
             finally
             {
                 Native.nft_ctx_free(ctx);
             }
         }
+    }
+
+    private static FirewallRunResult RunCommand(IntPtr ctx, uint flags, string command)
+    {
+        Native.nft_ctx_output_set_flags(ctx, flags);
+        Native.nft_ctx_buffer_output(ctx);
+        Native.nft_ctx_buffer_error(ctx);
+        int rc = Native.nft_run_cmd_from_buffer(ctx, command);
+        string stdout = Marshal.PtrToStringUTF8(Native.nft_ctx_get_output_buffer(ctx)) ?? "";
+        string stderr = Marshal.PtrToStringUTF8(Native.nft_ctx_get_error_buffer(ctx)) ?? "";
+        return new FirewallRunResult(rc == 0 ? 0 : 1, stdout, stderr);
+    }
+
+    /// <summary>A socket in nf_tables' notification group; null when it cannot be had (then libnftables echoes).</summary>
+    private static NetlinkSocket? Listen()
+    {
+        NetlinkSocket? socket = null;
+        try
+        {
+            socket = NetlinkSocket.OpenProtocol(Nft.NetlinkNetfilter);
+            socket.Subscribe(Nft.GroupNfTables, NotificationBuffer);
+            return socket;
+        }
+        catch (NetlinkErrorException)
+        {
+            socket?.Dispose();
+            return null;
+        }
+    }
+
+    /// <summary>Room for the notifications of transactions that others commit while ours runs (a few hundred bytes per rule).</summary>
+    private const int NotificationBuffer = 32 << 20;
+
+    private static FirewallRunResult RunEchoingFromNotices(IntPtr ctx, string command, IReadOnlyList<NftAddCommand> adds, NetlinkSocket listener)
+    {
+        FirewallRunResult r = RunCommand(ctx, 0, command);
+        if (r.ExitCode != 0) return r; // nothing was committed
+        var notices = new List<NfTablesNotice>();
+        string? echo = null, why;
+        try
+        {
+            // the kernel queued the transaction's notifications before it acknowledged the batch
+            if (!listener.Drain(d => NfTablesMessages.ReadAll(d, notices))) why = "notifications were lost (ENOBUFS)";
+            else if (NfTablesMessages.Transaction(notices, Native.gettid()) is not { } ours) why = "no notification of the transaction";
+            else if ((echo = NftNoticeEcho.Echo(adds, ours)) is null) why = $"{ours.Count} notifications for {adds.Count} commands";
+            else why = null;
+        }
+        catch (Exception e) when (e is NetlinkErrorException or NetlinkFormatException)
+        {
+            why = e.Message;
+        }
+        return echo is not null
+            ? new FirewallRunResult(0, echo, r.Stderr)
+            : new FirewallRunResult(1, "", $"the batch was committed, but its handles could not be read: {why}");
     }
 
     /// <summary>nft's command line as one libnftables command: -a/--handle, -e/--echo, -j/--json,
@@ -97,6 +159,9 @@ public sealed class LibNftablesRunner(IFirewallRunner fallback) : IFirewallRunne
         [DllImport(Lib)] public static extern IntPtr nft_ctx_get_output_buffer(IntPtr ctx);
         [DllImport(Lib)] public static extern IntPtr nft_ctx_get_error_buffer(IntPtr ctx);
         [DllImport(Lib)] public static extern int nft_run_cmd_from_buffer(IntPtr ctx, [MarshalAs(UnmanagedType.LPUTF8Str)] string buf);
+
+        /// <summary>The calling thread's id: what nf_tables reports as the committing process (NFTA_GEN_PROC_PID).</summary>
+        [DllImport("libc")] public static extern int gettid();
     }
 }
 

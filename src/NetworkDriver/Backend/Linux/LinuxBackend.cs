@@ -37,6 +37,7 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     private readonly TcRunner _tc;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (NetworkDef Def, BackendRecord Record)> _running = new();
     private readonly Timer _firewallWatch;
+    private readonly FirewallWatch _watch;
     private int _checking;
     private ListingCacheRunner? _reconcileListings;
 
@@ -78,6 +79,7 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         // in process unless a test's namespace is used (the nft process would run in ours)
         _runner = runner ?? (namespacePath is null ? new LibNftablesRunner(new ProcessFirewallRunner()) : new ProcessFirewallRunner());
         _firewall = new FirewallApplier(_runner, log);
+        _watch = new FirewallWatch(_runner, kernelDirect: _runner is LibNftablesRunner);
         _tc = new TcRunner(_runner, m => log($"bandwidth: {m}"));
         _firewallWatch = new Timer(_ => CheckFirewalls(), null, FirewallCheckInterval, FirewallCheckInterval);
     }
@@ -91,11 +93,11 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
         if (Interlocked.Exchange(ref _checking, 1) != 0) return;
         try
         {
-            var listings = new ListingCacheRunner(_runner); // one listing per table for all networks
-            foreach (var (uuid, (def, record)) in _running)
+            var running = _running.ToArray();
+            foreach (WatchedNetwork gone in _watch.Broken(running.Select(r => new WatchedNetwork(r.Key, r.Value.Record.FirewallRemoval, r.Value.Record.Bridge)).ToArray()))
             {
-                if (record.FirewallRemoval is not { } plan || FirewallPresence.Intact(listings, plan, record.Bridge)) continue;
-                Fault?.Invoke(this, new BackendFaultEventArgs(def.Name, uuid, $"the firewall rules of network '{def.Name}' were removed by someone else", NetworkGone: false));
+                string name = running.First(r => r.Key == gone.Uuid).Value.Def.Name;
+                Fault?.Invoke(this, new BackendFaultEventArgs(name, gone.Uuid, $"the firewall rules of network '{name}' were removed by someone else", NetworkGone: false));
             }
         }
 #pragma warning disable CA1031 // a failed look must not end the watch
@@ -419,8 +421,8 @@ public sealed class LinuxBackend : INetworkBackend, IDisposable
     }
 
     /// <summary>networkGetDHCPLeases: what the leases helper keeps in <c>BRIDGE.status</c>.</summary>
-    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac) =>
-        Dnsmasq.LeaseStatusFile.ReadLeases(_dnsmasq.Settings.StateDir, def, mac, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+    public IReadOnlyList<DhcpLease> GetDhcpLeases(NetworkDef def, string? mac, bool needResults) =>
+        Dnsmasq.LeaseStatusFile.ReadLeases(_dnsmasq.Settings.StateDir, def, mac, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), needResults);
 
     public IReadOnlyList<VirtualFunction>? GetVirtualFunctions(string pfDev) => SysfsVirtualFunctions.Read(pfDev);
 

@@ -7,12 +7,15 @@ namespace VirtNetworkd.NetworkDriver.Backend.Netlink;
 public sealed class NetlinkFormatException(string message) : Exception(message);
 
 /// <summary>One message of a netlink datagram: its header and its payload (family header and attributes).</summary>
-public readonly ref struct NetlinkMessage(ushort type, ushort flags, uint sequence, ReadOnlySpan<byte> payload)
+public readonly ref struct NetlinkMessage(ushort type, ushort flags, uint sequence, ReadOnlySpan<byte> payload, uint portId = 0)
 {
     public ushort Type { get; } = type;
     public ushort Flags { get; } = flags;
     public uint Sequence { get; } = sequence;
     public ReadOnlySpan<byte> Payload { get; } = payload;
+
+    /// <summary>nlmsg_pid: in a notification, the port id of the socket whose request caused it.</summary>
+    public uint PortId { get; } = portId;
 
     /// <summary>linux/err.h MAX_ERRNO: the largest errno the kernel reports.</summary>
     public const int MaxErrno = 4095;
@@ -44,7 +47,7 @@ public ref struct NetlinkMessageReader(ReadOnlySpan<byte> datagram)
         uint len = BinaryPrimitives.ReadUInt32LittleEndian(_rest);
         if (len < Nl.HeaderSize || len > (uint)_rest.Length) throw new NetlinkFormatException($"message length {len} with {_rest.Length} bytes left");
         message = new NetlinkMessage(BinaryPrimitives.ReadUInt16LittleEndian(_rest[4..]), BinaryPrimitives.ReadUInt16LittleEndian(_rest[6..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(_rest[8..]), _rest[Nl.HeaderSize..(int)len]);
+            BinaryPrimitives.ReadUInt32LittleEndian(_rest[8..]), _rest[Nl.HeaderSize..(int)len], BinaryPrimitives.ReadUInt32LittleEndian(_rest[12..]));
         int next = Math.Min(_rest.Length, Nl.Align((int)len));
         _rest = _rest[next..];
         return true;

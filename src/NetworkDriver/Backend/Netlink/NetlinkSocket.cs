@@ -11,7 +11,8 @@ public sealed class NetlinkErrorException(int errno, string operation)
 }
 
 /// <summary>
-/// An rtnetlink socket (AF_NETLINK, NETLINK_ROUTE) in the calling thread's network namespace, or
+/// An rtnetlink socket (AF_NETLINK, NETLINK_ROUTE; or another netlink protocol, such as
+/// <see cref="Nft.NetlinkNetfilter"/>) in the calling thread's network namespace, or
 /// in the one named by a path (/var/run/netns/NAME: the socket is made on a thread that enters
 /// it, so the daemon's other threads stay where they are). One request at a time: send, then
 /// read until its acknowledgement, its answer or the end of its dump.
@@ -19,7 +20,8 @@ public sealed class NetlinkErrorException(int errno, string operation)
 public sealed class NetlinkSocket : IDisposable
 {
     private const int AfNetlink = 16, SockRaw = 3, SockCloexec = 0x80000, NetlinkRoute = 0;
-    private const int SolSocket = 1, SoRcvTimeo = 20, MsgTrunc = 0x20;
+    private const int SolSocket = 1, SoRcvTimeo = 20, SoRcvBufForce = 33, SolNetlink = 270, NetlinkAddMembership = 1;
+    private const int MsgTrunc = 0x20, MsgDontWait = 0x40, EAgain = 11, ENoBufs = 105;
     private readonly int _fd;
     private readonly Lock _lock = new();
     private readonly byte[] _receive = new byte[64 * 1024];
@@ -36,7 +38,7 @@ public sealed class NetlinkSocket : IDisposable
 
     /// <summary>A socket in the calling thread's namespace that also receives the notifications of
     /// <paramref name="groups"/> (RTMGRP_* bits, e.g. <see cref="Nl.GroupLink"/>).</summary>
-    public static NetlinkSocket OpenSubscribed(uint groups) => new(CreateSocket(groups));
+    public static NetlinkSocket OpenSubscribed(uint groups) => new(CreateSocket(NetlinkRoute, groups));
 
     /// <summary>The descriptor, for poll().</summary>
     public int Descriptor => _fd;
@@ -45,13 +47,13 @@ public sealed class NetlinkSocket : IDisposable
     public unsafe int ReceiveDatagram(Span<byte> buffer)
     {
         nint n;
-        fixed (byte* p = buffer) n = Native.Recv(_fd, p, buffer.Length, 0x40 /* MSG_DONTWAIT */);
+        fixed (byte* p = buffer) n = Native.Recv(_fd, p, buffer.Length, MsgDontWait);
         return n < 0 ? -Marshal.GetLastPInvokeError() : (int)n;
     }
 
-    private static unsafe int CreateSocket(uint groups = 0)
+    private static unsafe int CreateSocket(int protocol = NetlinkRoute, uint groups = 0)
     {
-        int fd = Native.Socket(AfNetlink, SockRaw | SockCloexec, NetlinkRoute);
+        int fd = Native.Socket(AfNetlink, SockRaw | SockCloexec, protocol);
         if (fd < 0) throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), "socket(AF_NETLINK)");
         var address = new SockaddrNl { Family = AfNetlink, Groups = groups };
         if (Native.Bind(fd, &address, sizeof(SockaddrNl)) != 0)
@@ -103,6 +105,48 @@ public sealed class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>A socket of another netlink protocol (<see cref="Nft.NetlinkNetfilter"/>) in the
+    /// calling thread's namespace, made as an rtnetlink one.</summary>
+    public static NetlinkSocket OpenProtocol(int protocol) => new(CreateSocket(protocol));
+
+    /// <summary>
+    /// Joins multicast group <paramref name="group"/> (NETLINK_ADD_MEMBERSHIP), with a receive
+    /// buffer of <paramref name="receiveBuffer"/> bytes (SO_RCVBUFFORCE, beyond rmem_max: a
+    /// burst of notifications must not overflow it; kernel memory is only taken as it fills).
+    /// </summary>
+    public unsafe void Subscribe(uint group, int receiveBuffer)
+    {
+        Native.SetSockOpt(_fd, SolSocket, SoRcvBufForce, &receiveBuffer, sizeof(int));
+        if (Native.SetSockOpt(_fd, SolNetlink, NetlinkAddMembership, &group, sizeof(uint)) != 0)
+            throw new NetlinkErrorException(Marshal.GetLastPInvokeError(), $"joining netlink group {group}");
+    }
+
+    /// <summary>
+    /// Hands every datagram already queued (multicast notifications) to <paramref name="onDatagram"/>,
+    /// without waiting. False when the queue overflowed since the socket joined (ENOBUFS: some were lost).
+    /// </summary>
+    public unsafe bool Drain(NetlinkDatagramHandler onDatagram)
+    {
+        ArgumentNullException.ThrowIfNull(onDatagram);
+        lock (_lock)
+        {
+            while (true)
+            {
+                nint n;
+                fixed (byte* p = _receive) n = Native.Recv(_fd, p, _receive.Length, MsgDontWait);
+                if (n < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == 4 /* EINTR */) continue;
+                    if (errno == EAgain) return true;
+                    if (errno == ENoBufs) return false;
+                    throw new NetlinkErrorException(errno, "reading netlink notifications");
+                }
+                onDatagram(_receive.AsSpan(0, (int)n));
+            }
+        }
+    }
+
     public void Dispose() => Native.Close(_fd);
 
     [StructLayout(LayoutKind.Sequential)]
@@ -142,6 +186,9 @@ public sealed class NetlinkSocket : IDisposable
         public static extern int Close(int fd);
     }
 }
+
+/// <summary>Receives one datagram (valid during the call).</summary>
+public delegate void NetlinkDatagramHandler(ReadOnlySpan<byte> datagram);
 
 /// <summary>Receives one message of an answer: its type and payload (valid during the call).</summary>
 public delegate void NetlinkPayloadHandler(ushort type, ReadOnlySpan<byte> payload);

@@ -71,6 +71,15 @@ public sealed class NetlinkWriter
         return this;
     }
 
+    /// <summary>struct nfgenmsg (nfnetlink): family, version 0, resource id 0.</summary>
+    public NetlinkWriter NfGen(byte family)
+    {
+        var s = Reserve(Nft.NfGenMsgSize);
+        s[0] = family;
+        Advance(Nft.NfGenMsgSize);
+        return this;
+    }
+
     public NetlinkWriter Attr(ushort type, ReadOnlySpan<byte> value)
     {
         int len = Nl.AttrHeaderSize + value.Length;

@@ -80,6 +80,15 @@ public sealed class LeaseStatusFileTests
     }
 
     [Test]
+    public void ACountAsksNoIpAddressOfALeaseAsLibvirt()
+    {
+        byte[] json = Encoding.UTF8.GetBytes("[{\"mac-address\": \"m\", \"expiry-time\": 0}, {\"mac-address\": \"n\", \"expiry-time\": 0, \"ip-address\": \"192.0.2.9\"}]");
+        Assert.That(LeaseStatusFile.Parse(json, Path0, Def(), null, Now, needResults: false), Has.Count.EqualTo(2));
+        Assert.That(Assert.Throws<LibvirtError>(() => LeaseStatusFile.Parse(json, Path0, Def(), null, Now, needResults: true))!.Message,
+            Is.EqualTo("internal error: found lease without ip-address"));
+    }
+
+    [Test]
     public void AFilteredOutOrExpiredLeaseIsNotCheckedFurther() =>
         Assert.That(Read("[{\"mac-address\": \"52:54:00:00:00:01\", \"expiry-time\": 1}, {\"mac-address\": \"x\", \"expiry-time\": \"bad\"}]", "52:54:00:00:00:01"), Is.Empty);
 
