@@ -278,7 +278,12 @@ public sealed class DnsmasqDaemon(DnsmasqSettings settings, DnsmasqCapsProbe pro
         p.StandardInput.Close();
         // dnsmasq's daemon child keeps the pipes open; read until the parent is gone, not until EOF
         var stderr = new StringBuilder();
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
+        var stderrClosed = new ManualResetEventSlim(); // not disposed: the end of the pipe may come after this returns
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) stderrClosed.Set();
+            else lock (stderr) stderr.Append(e.Data).Append('\n');
+        };
         p.BeginErrorReadLine();
         p.WaitForExit(30_000);
         if (!p.HasExited)
@@ -288,7 +293,8 @@ public sealed class DnsmasqDaemon(DnsmasqSettings settings, DnsmasqCapsProbe pro
         }
         if (p.ExitCode != 0)
         {
-            Thread.Sleep(20); // the last stderr lines
+            // a dnsmasq that failed has no daemon child holding the pipe: its end comes, with the last lines
+            stderrClosed.Wait(TimeSpan.FromSeconds(2));
             string err;
             lock (stderr) err = stderr.ToString();
             throw new LibvirtError(VirErrorCode.InternalError, VirErrorDomain.None,
