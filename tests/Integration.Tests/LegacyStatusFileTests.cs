@@ -16,7 +16,9 @@ public sealed class LegacyStatusFileTests
     private static string Data(string file) => Path.Combine(AppContext.BaseDirectory, "data", "libvirt-9.0", file);
 
     [SetUp]
-    public void CreateNamespaceAsLibvirt90LeftIt()
+    public void CreateNamespaceAsLibvirt90LeftIt() => Tools.UndoIfFails(CreateNamespaceAsLibvirt90LeftItSteps, RemoveNamespace);
+
+    private void CreateNamespaceAsLibvirt90LeftItSteps()
     {
         _ip = Tools.Require("ip", "iproute2");
         string restore = Tools.Require("iptables-restore", "iptables");

@@ -15,7 +15,9 @@ public sealed partial class LinuxBackendDifferentialTests
     private DaemonProcess? _daemon;
 
     [SetUp]
-    public void StartOurs()
+    public void StartOurs() => Tools.UndoIfFails(StartOursSteps, StopOurs);
+
+    private void StartOursSteps()
     {
         _ip = Tools.Require("ip", "iproute2");
         Tools.Require("iptables-save", "iptables");

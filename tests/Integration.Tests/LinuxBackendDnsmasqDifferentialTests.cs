@@ -25,7 +25,9 @@ public sealed class LinuxBackendDnsmasqDifferentialTests
     private DaemonProcess? _daemon;
 
     [SetUp]
-    public void StartOurs()
+    public void StartOurs() => Tools.UndoIfFails(StartOursSteps, StopOurs);
+
+    private void StartOursSteps()
     {
         _ip = Tools.Require("ip", "iproute2");
         Tools.Require("dnsmasq", "dnsmasq-base");

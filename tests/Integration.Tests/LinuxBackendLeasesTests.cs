@@ -23,7 +23,9 @@ public sealed class LinuxBackendLeasesTests
         """;
 
     [SetUp]
-    public void CreateNamespace()
+    public void CreateNamespace() => Tools.UndoIfFails(CreateNamespaceSteps, RemoveNamespace);
+
+    private void CreateNamespaceSteps()
     {
         _ip = Tools.Require("ip", "iproute2");
         Tools.Require("nft", "nftables");

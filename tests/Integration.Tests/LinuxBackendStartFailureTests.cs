@@ -41,7 +41,9 @@ public sealed class LinuxBackendStartFailureTests(string firewallBackend)
         """;
 
     [SetUp]
-    public void CreateNamespace()
+    public void CreateNamespace() => Tools.UndoIfFails(CreateNamespaceSteps, RemoveNamespace);
+
+    private void CreateNamespaceSteps()
     {
         _ip = Tools.Require("ip", "iproute2");
         Tools.Require(firewallBackend == "nftables" ? "nft" : "iptables-restore", firewallBackend);

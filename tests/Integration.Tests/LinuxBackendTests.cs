@@ -19,7 +19,9 @@ public sealed class LinuxBackendTests
         """;
 
     [SetUp]
-    public void CreateNamespace()
+    public void CreateNamespace() => Tools.UndoIfFails(CreateNamespaceSteps, RemoveNamespace);
+
+    private void CreateNamespaceSteps()
     {
         _ip = Tools.Require("ip", "iproute2");
         Tools.Require("nft", "nftables");

@@ -19,7 +19,9 @@ public sealed class LinuxBackendTrafficTests(string firewallBackend)
     private Process? _echo;
 
     [SetUp]
-    public void CreateTopology()
+    public void CreateTopology() => Tools.UndoIfFails(CreateTopologySteps, RemoveTopology);
+
+    private void CreateTopologySteps()
     {
         _ip = Tools.Require("ip", "iproute2");
         string id = Guid.NewGuid().ToString("N")[..6];

@@ -6,6 +6,26 @@ namespace VirtNetworkd.Integration.Tests;
 /// <summary>Runs the real programs the tests drive; a missing one fails the test with what to install.</summary>
 public static class Tools
 {
+    /// <summary>
+    /// A [SetUp] that creates namespaces, processes or folders: NUnit runs no [TearDown] when the
+    /// set-up throws, so a failure part way undoes here what was made (best effort), then fails.
+    /// </summary>
+    public static void UndoIfFails(Action setUp, Action tearDown)
+    {
+        ArgumentNullException.ThrowIfNull(setUp);
+        ArgumentNullException.ThrowIfNull(tearDown);
+        try
+        {
+            setUp();
+        }
+        catch
+        {
+            try { tearDown(); }
+            catch (Exception e) when (e is not OutOfMemoryException) { TestContext.Progress.WriteLine($"clean-up after a failed set-up: {e.Message}"); }
+            throw;
+        }
+    }
+
     public static string Require(string program, string debianPackage)
     {
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Concat(["/usr/sbin", "/sbin"]))
