@@ -104,12 +104,35 @@ public sealed class DaemonProcess : IDisposable
     public void WaitForSocket(int timeoutMs = 20_000)
     {
         var sw = Stopwatch.StartNew();
-        while (!File.Exists(SocketPath))
+        // the file exists from bind() on, but connect() is refused until listen(): wait for the listening socket
+        while (!IsListening())
         {
             if (Process.HasExited) Assert.Fail($"the daemon exited with {Process.ExitCode} before listening:\n{Stderr}\n{Stdout}");
             if (sw.ElapsedMilliseconds > timeoutMs) Assert.Fail($"the daemon did not listen within {timeoutMs} ms:\n{Stderr}");
             Thread.Sleep(20);
         }
+    }
+
+    /// <summary>Whether the daemon's network namespace has a listening socket (__SO_ACCEPTCON) bound to <see cref="SocketPath"/>.</summary>
+    private bool IsListening()
+    {
+        if (!File.Exists(SocketPath)) return false;
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines($"/proc/{Process.Id}/net/unix");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        // Num RefCount Protocol Flags Type St Inode Path
+        foreach (string line in lines)
+        {
+            string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length >= 8 && f[7] == SocketPath && (Convert.ToUInt32(f[3], 16) & 0x10000) != 0) return true;
+        }
+        return false;
     }
 
     public bool WaitForExit(int timeoutMs) => Process.WaitForExit(timeoutMs);
