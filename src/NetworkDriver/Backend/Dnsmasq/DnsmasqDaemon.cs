@@ -156,11 +156,11 @@ public sealed class DnsmasqDaemon(DnsmasqSettings settings, DnsmasqCapsProbe pro
         {
             if (_pidFd >= 0)
             {
-                if (ProcessExit.WaitFd(_pidFd, -1, (int)StopGrace.TotalMilliseconds) != _pidFd)
+                if (PosixIo.WaitFd(_pidFd, -1, (int)StopGrace.TotalMilliseconds) != _pidFd)
                 {
                     owner.Log($"network '{network}': dnsmasq (pid {pid}) did not exit on SIGTERM; killing it");
                     ProcessExit.Signal(pid, ProcessExit.SigKill);
-                    ProcessExit.WaitFd(_pidFd, -1, (int)StopGrace.TotalMilliseconds);
+                    PosixIo.WaitFd(_pidFd, -1, (int)StopGrace.TotalMilliseconds);
                 }
                 Dispose();
             }
@@ -170,7 +170,7 @@ public sealed class DnsmasqDaemon(DnsmasqSettings settings, DnsmasqCapsProbe pro
         public void Dispose()
         {
             int fd = Interlocked.Exchange(ref _pidFd, -1);
-            if (fd >= 0) _ = ProcessExit.Native.Close(fd);
+            if (fd >= 0) _ = PosixIo.Close(fd);
         }
     }
 

@@ -100,7 +100,7 @@ public static class LinkDeletion
         public Request(NetlinkSocket socket, int index, Action<string> log)
         {
             (_socket, _index, _log) = (socket, index, log);
-            _doneFd = Native.EventFd(0, 0x80000 /* EFD_CLOEXEC */);
+            _doneFd = PosixIo.EventFd(0, PosixIo.EfdCloexec);
             if (_doneFd < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
@@ -127,12 +127,12 @@ public static class LinkDeletion
                 _failure = failure;
                 if (_callerLeft)
                 {
-                    _ = Native.Close(_doneFd);
+                    _ = PosixIo.Close(_doneFd);
                     if (failure is not null) _log($"deleting link {_index} failed after it was gone: {failure.Message}");
                     return;
                 }
                 ulong one = 1;
-                _ = Native.Write(_doneFd, &one, sizeof(ulong));
+                _ = PosixIo.Write(_doneFd, &one, sizeof(ulong));
             }
         }
 
@@ -142,19 +142,14 @@ public static class LinkDeletion
         {
             Span<byte> buffer = stackalloc byte[8192];
             bool monitoring = true;
-            var fds = stackalloc Native.PollFd[2];
             while (true)
             {
-                fds[0] = new Native.PollFd { Fd = _doneFd, Events = 1 /* POLLIN */ };
-                fds[1] = new Native.PollFd { Fd = monitor.Descriptor, Events = 1 };
-                int r = Native.Poll(fds, monitoring ? 2u : 1u, -1);
-                if (r < 0 && Marshal.GetLastPInvokeError() == 4 /* EINTR */) continue;
-                if (r < 0) return new NetlinkErrorException(Marshal.GetLastPInvokeError(), "poll");
-                if (fds[0].REvents != 0)
+                int ready = PosixIo.WaitFd(_doneFd, monitoring ? monitor.Descriptor : -1, -1);
+                if (ready < 0) return new NetlinkErrorException(Marshal.GetLastPInvokeError(), "poll");
+                if (ready == _doneFd)
                 {
                     lock (_gate) return _failure;
                 }
-                if (!monitoring || fds[1].REvents == 0) continue;
                 int n = monitor.ReceiveDatagram(buffer);
                 if (n == -11 /* EAGAIN */ || n == -4) continue;
                 if (n < 0)
@@ -172,7 +167,7 @@ public static class LinkDeletion
             lock (_gate)
             {
                 _callerLeft = true;
-                if (_answered) _ = Native.Close(_doneFd);
+                if (_answered) _ = PosixIo.Close(_doneFd);
             }
         }
     }
@@ -187,28 +182,5 @@ public static class LinkDeletion
                 return true;
         }
         return false;
-    }
-
-    private static unsafe class Native
-    {
-        [StructLayout(LayoutKind.Sequential)]
-        public struct PollFd
-        {
-            public int Fd;
-            public short Events;
-            public short REvents;
-        }
-
-        [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
-        public static extern int Poll(PollFd* fds, nuint nfds, int timeout);
-
-        [DllImport("libc", EntryPoint = "eventfd", SetLastError = true)]
-        public static extern int EventFd(uint initval, int flags);
-
-        [DllImport("libc", EntryPoint = "write", SetLastError = true)]
-        public static extern nint Write(int fd, void* buffer, nint count);
-
-        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-        public static extern int Close(int fd);
     }
 }
